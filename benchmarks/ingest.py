@@ -1,0 +1,87 @@
+"""Ingest throughput: turns per second through ``add_many``, with and without embedding.
+
+    python benchmarks/ingest.py [--embedded-turns 480] [--plain-turns 50000] [--batch 100]
+
+With embedding: synthetic conversation turns go through ``add_many`` with the
+default embedder; the same texts are then embedded alone, so the overhead of
+everything but the embedder (validation, SQL, the events, the commit) shows as
+a share on top of the embedder's own time. Without embedding: the turns carry
+precomputed vectors (``embedding=``), which is what bounds bulk imports and the
+rest of the write path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synthetic  # noqa: E402
+
+from mnemo import AsyncMemory, MnemoConfig  # noqa: E402
+from mnemo.kinds.memories import embedding_texts  # noqa: E402
+
+
+def turns(count: int, seed: int) -> list[str]:
+    pool = synthetic.base_sentences(max(200, count // 4), seed=seed)
+    return [s.text for s in synthetic.memories(pool, count, seed=seed)]
+
+
+async def with_embedding(memory: AsyncMemory, texts: list[str], batch: int) -> None:
+    start = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        chunk = [{"content": t} for t in texts[i : i + batch]]
+        await memory.add_many(chunk, user_id="ingest-embedded")
+    total = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        await memory.embedder.embed_many(embedding_texts(texts[i : i + batch], contextual=True))
+    embedding = time.perf_counter() - start
+    print(f"with embedding ({memory.embedder.model_id}), batches of {batch}:")
+    print(f"  add_many        {len(texts) / total:8.1f} turns/s  ({total:.1f} s)")
+    print(f"  embedder alone  {len(texts) / embedding:8.1f} turns/s  ({embedding:.1f} s)")
+    print(f"  the rest costs  {100 * (total - embedding) / embedding:8.1f} % on top of embedding")
+
+
+async def without_embedding(memory: AsyncMemory, texts: list[str], batch: int) -> None:
+    rng = np.random.default_rng(3)
+    vectors = synthetic.noisy(rng.normal(size=(64, memory.embedder.dimension)), rng)
+    start = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        chunk = [
+            {"content": t, "embedding": vectors[(i + j) % len(vectors)]}
+            for j, t in enumerate(texts[i : i + batch])
+        ]
+        await memory.add_many(chunk, user_id=f"ingest-plain-{i // 10_000}")
+    total = time.perf_counter() - start
+    print(f"without embedding (vectors given), batches of {batch}:")
+    print(f"  add_many        {len(texts) / total:8.0f} turns/s  ({total:.1f} s, {len(texts)} turns)")
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="mnemo-ingest-") as tmp:
+        async with AsyncMemory(MnemoConfig(data_dir=Path(tmp))) as memory:
+            await memory.add("warm up", user_id="warm")
+            await with_embedding(memory, turns(args.embedded_turns, 1), args.batch)
+            await without_embedding(memory, turns(args.plain_turns, 2), args.plain_batch)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedded-turns", type=int, default=480)
+    parser.add_argument("--plain-turns", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--plain-batch", type=int, default=1_000)
+    asyncio.run(run(parser.parse_args()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

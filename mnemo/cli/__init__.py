@@ -1,0 +1,1 @@
+"""``mnemo ...``: the command line."""

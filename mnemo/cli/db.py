@@ -1,0 +1,40 @@
+"""``mnemo db upgrade | current``: the schema, by Alembic revision."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import psycopg
+
+from mnemo.cli._common import add_store_options, config_from
+from mnemo.store.postgres.migrate import current_revision, migrate
+from mnemo.store.postgres.server import embedded_database_url
+
+
+def register(subparsers: Any) -> None:
+    db = subparsers.add_parser("db", help="database schema")
+    actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = actions.add_parser("upgrade", help="apply migrations (also done on every open)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(handler=_upgrade)
+    current = actions.add_parser("current", help="print the database's revision")
+    current.set_defaults(handler=_current)
+    for parser in (upgrade, current):
+        add_store_options(parser)
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    config = config_from(args)
+    return config.database_url or embedded_database_url(config.data_dir)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    print(f"at revision {migrate(_database_url(args), args.revision)}")
+    return 0
+
+
+def _current(args: argparse.Namespace) -> int:
+    with psycopg.connect(_database_url(args)) as conn:
+        print(current_revision(conn) or "none (empty database)")
+    return 0

@@ -1,0 +1,377 @@
+"""``AsyncMemory``'s lifecycle methods: extraction on the job queue, upkeep, job state.
+
+Mixed into ``AsyncMemory`` (``engine.py``) like ``ConversationMethods``. Adding
+turns with ``infer=True`` stores them as messages and, in the same transaction,
+marks them pending in the extraction ledger and defers an extraction job; a
+worker (in-process when embedded, else ``mnemo worker``) does the rest. ``wait``
+and ``flush`` give read-your-writes by waiting on the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from mnemo.core.messages import MessageRecord
+from mnemo.core.records import AddResult, MemoryRecord, Scope
+from mnemo.core.turn_input import MEMORY_ONLY_FIELDS, as_turns, message_ids_of, turn_as_note
+from mnemo.core.validation import require_scope_id
+from mnemo.errors import ConfigurationError, InvalidInput, NotFound, WaitTimeout
+from mnemo.lifecycle.cleanup import ExpiryCleaner
+from mnemo.lifecycle.extraction import LLMExtractor, RulesExtractor
+from mnemo.lifecycle.jobs import (
+    QUEUES,
+    JobHandlers,
+    WorkerOptions,
+    WorkerRunner,
+    build_app,
+    extract_job,
+    summarize_job,
+)
+from mnemo.lifecycle.optimize import Optimizer, OptimizeReport
+from mnemo.lifecycle.pipeline import ExtractionPipeline
+from mnemo.lifecycle.reconcile import LLMReconciler, RulesReconciler
+from mnemo.lifecycle.statements import SimilarityRules
+from mnemo.store.postgres.database import Connection, Database
+from mnemo.store.postgres.extractions import ExtractionState, ExtractionStore
+from mnemo.store.postgres.jobs import JobStore
+from mnemo.store.postgres.lifecycle import LifecycleStore
+
+if TYPE_CHECKING:
+    from mnemo.config import MnemoConfig
+    from mnemo.kinds.kv import KeyValueService
+    from mnemo.kinds.memories import MemoryService
+    from mnemo.kinds.messages import MessageService
+    from mnemo.kinds.summary import ConversationSummary
+    from mnemo.kinds.working import WorkingMemoryService
+    from mnemo.providers.embedders.base import Embedder
+    from mnemo.providers.llms.base import LLM
+    from mnemo.store.postgres.memories import MemoryStore
+
+
+class LifecycleMethods:
+    """Extraction (``add(..., infer=True)``), ``optimize``, job statistics, the worker."""
+
+    config: MnemoConfig
+    db: Database
+    embedder: Embedder
+    llm: LLM | None
+    database_url: str
+    _messages: MessageService
+    _store: MemoryStore
+    _memories: MemoryService
+    _runner: WorkerRunner | None
+    _pending_marks: dict[tuple[str, str], int]
+
+    async def _ready(self) -> None:
+        raise NotImplementedError
+
+    def _scope(self, user_id: object, agent_id: object, session_id: object) -> Scope:
+        raise NotImplementedError
+
+    def for_tenant(self, tenant_id: str) -> Any:
+        raise NotImplementedError
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def _wire_lifecycle(self, db: Database) -> None:
+        """Build the ledger, queue and lifecycle services on the engine's resources."""
+        config = self.config.lifecycle
+        rules = SimilarityRules(
+            same_meaning=config.same_meaning_similarity, duplicate=config.duplicate_similarity,
+            refine=config.refine_similarity, conflict=config.conflict_similarity,
+        )  # fmt: skip
+        self._extractions = ExtractionStore(db)
+        self._jobs = JobStore(db)
+        self._lifecycle = LifecycleStore(db, ts_config=self.config.search.text_search_config)
+        self._optimizer = Optimizer(self._lifecycle, config)
+        self._pending_marks = {}
+        self._runner = None
+        self._handlers = JobHandlers(
+            pipeline=self._pipeline(rules), optimizer=self._optimizer,
+            cleaner=ExpiryCleaner([self._expire_kv, self._expire_working]),
+            extractions=self._extractions, memories=self._lifecycle, jobs=self._jobs,
+            summarize=self._summarize_session,
+        )  # fmt: skip
+
+    def _pipeline(self, rules: SimilarityRules) -> ExtractionPipeline:
+        config = self.config.lifecycle
+        if self.llm is None:
+            extractor: Any = RulesExtractor()
+            reconciler: Any = RulesReconciler(rules)
+            name = "rules"
+        else:
+            extractor = LLMExtractor(self.llm)
+            reconciler = LLMReconciler(
+                self.llm, rules=rules, min_similarity=config.llm_reconcile_similarity
+            )
+            name = f"llm:{self.llm.model_id}"
+        return ExtractionPipeline(
+            extractions=self._extractions, memories=self._lifecycle, embedder=self.embedder,
+            extractor=extractor, extractor_name=name, reconciler=reconciler, config=config,
+        )  # fmt: skip
+
+    async def _start_worker(self, resources: AsyncExitStack) -> None:
+        """Start the in-process worker if configured (default: with the embedded server)."""
+        config = self.config.lifecycle
+        wanted = config.in_process_worker
+        if wanted is None:
+            wanted = self.config.database_url is None
+        if not wanted:
+            return
+        options = WorkerOptions(
+            concurrency=config.worker_concurrency, heartbeat_seconds=config.heartbeat_seconds,
+            stalled_after_seconds=config.stalled_after_seconds, name="mnemo-in-process",
+        )  # fmt: skip
+        self._runner = self.worker(options)
+        await self._runner.start()
+        resources.push_async_callback(self._runner.stop)
+
+    def worker(self, options: WorkerOptions) -> WorkerRunner:
+        """A worker that runs this engine's jobs (what ``mnemo worker`` runs); not started."""
+        app = build_app(self._handlers, self.config.lifecycle, self.database_url)
+        return WorkerRunner(app, options, ready_jobs=partial(self._jobs.ready_jobs, options.queues))
+
+    async def requeue_pending(self) -> int:
+        """Defer an extraction job for every user with pending turns (all tenants); how many.
+
+        Harmless when jobs exist already (a user's jobs run one at a time and a job
+        with nothing pending ends at once); it rescues turns whose job failed for good.
+        """
+        await self._ready()
+        users = await self._extractions.users_with_pending()
+        for tenant, user in users:
+            await self._jobs.defer_now(extract_job(tenant, user), tenant_id=tenant)
+        return len(users)
+
+    # -- adding turns for extraction -------------------------------------------------------
+
+    async def _add_conversation(
+        self,
+        content: str | Sequence[Mapping[str, Any]],
+        *,
+        scope: Scope,
+        infer: bool,
+        wait: bool,
+        memory_fields: Mapping[str, Any],
+    ) -> AddResult:
+        """``add`` of turns: extracted with ``infer``, else each turn stored as a note."""
+        turns = as_turns(content, memory_fields)
+        if infer:
+            unused = [k for k in MEMORY_ONLY_FIELDS if memory_fields.get(k) not in (None, "note")]
+            if unused:
+                raise InvalidInput(
+                    f"{unused} describe one stored memory; with infer=True extraction "
+                    "decides what memories the turns hold"
+                )
+            return await self._add_turns(scope, turns, wait=wait)
+        notes = [turn_as_note(turn, index) for index, turn in enumerate(turns)]
+        await self._ready()
+        records = await self._memories.add_many(scope, notes, contextual=True)
+        return AddResult(ids=[r.id for r in records], memories=records)
+
+    async def _add_turns(
+        self, scope: Scope, messages: Sequence[Mapping[str, Any]], *, wait: bool
+    ) -> AddResult:
+        """Store turns, register them for extraction and defer the job, all in one commit."""
+        tenant, user = scope.tenant_id, scope.user_id
+
+        marks: builtins.list[int] = []
+
+        async def enqueue(conn: Connection, records: builtins.list[MessageRecord]) -> None:
+            marks.append(
+                await self._extractions.register(conn, tenant, user, [r.id for r in records])
+            )
+            await self._jobs.defer(conn, extract_job(tenant, user))
+
+        await self._ready()
+        records = await self._messages.add(scope, messages, in_transaction=enqueue)
+        ids = [r.id for r in records]
+        self._mark_pending(tenant, user, max(marks, default=0))
+        if not wait:
+            return AddResult(ids=ids, memories=[], extraction=dict.fromkeys(ids, "pending"))
+        states = await self._wait_for(tenant, user, ids)
+        return AddResult(
+            ids=ids,
+            memories=await self._memories_of(tenant, states),
+            extraction={i: states[i].status for i in ids if i in states},
+        )
+
+    async def _memories_of(
+        self, tenant_id: str, states: Mapping[str, ExtractionState]
+    ) -> builtins.list[MemoryRecord]:
+        found: dict[str, MemoryRecord] = {}
+        for memory_id in dict.fromkeys(m for s in states.values() for m in s.memory_ids):
+            try:
+                found[memory_id] = await self._store.get(tenant_id, memory_id)
+            except NotFound:  # merged or removed since: its history says where it went
+                continue
+        return list(found.values())
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    async def _wait_for(
+        self, tenant_id: str, user_id: str, message_ids: Sequence[str]
+    ) -> dict[str, ExtractionState]:
+        """Wait until none of ``message_ids`` is pending; their final states."""
+        found: dict[str, ExtractionState] = {}
+
+        async def pending() -> int:
+            found.update(await self._extractions.states(tenant_id, user_id, message_ids))
+            return sum(s.status == "pending" for s in found.values())
+
+        await self._poll(pending)
+        return found
+
+    async def _poll(self, pending: Callable[[], Awaitable[int]]) -> None:
+        """Poll ``pending`` until it is 0, checking that a worker is alive meanwhile."""
+        loop = asyncio.get_running_loop()
+        timeout = self.config.lifecycle.wait_timeout_seconds
+        deadline, delay, next_check = loop.time() + timeout, 0.02, 0.0
+        while (left := await pending()) > 0:
+            if loop.time() >= next_check:
+                await self._require_worker()
+                next_check = loop.time() + 2.0
+            if loop.time() >= deadline:
+                raise WaitTimeout(
+                    f"{left} turn(s) still pending extraction after {timeout:g} s; they stay queued"
+                )
+            await asyncio.sleep(delay)
+            delay = min(0.25, delay * 1.5)
+
+    async def _require_worker(self) -> None:
+        """Raise if nothing can run the jobs being waited for."""
+        runner = self._runner
+        if runner is not None and runner.running:
+            return
+        if runner is not None and runner.error is not None:
+            raise ConfigurationError(f"the in-process worker stopped: {runner.error!r}")
+        window = self.config.lifecycle.stalled_after_seconds
+        if await self._jobs.live_workers(heartbeat_within=window) == 0:
+            raise ConfigurationError(
+                "extraction is queued but no worker is running: start `mnemo worker` on "
+                "this database, or set MNEMO_IN_PROCESS_WORKER=true (LifecycleConfig."
+                "in_process_worker) to run one inside this process"
+            )
+
+    def _mark_pending(self, tenant_id: str, user_id: str, seq: int) -> None:
+        """Remember the newest ledger position this engine queued for a user."""
+        key = (tenant_id, user_id)
+        self._pending_marks[key] = max(seq, self._pending_marks.get(key, 0))
+
+    async def _flush_jobs(self) -> None:
+        """Wait for every extraction this engine queued (``flush``'s second half)."""
+        for (tenant, user), seq in builtins.list(self._pending_marks.items()):
+            await self._poll(partial(self._extractions.pending_through, tenant, user, seq))
+            if self._pending_marks.get((tenant, user)) == seq:
+                del self._pending_marks[(tenant, user)]
+
+    # -- public methods --------------------------------------------------------------------
+
+    async def optimize(
+        self, user_id: str, *, dry_run: bool = True, now: datetime | None = None
+    ) -> OptimizeReport:
+        """Decay, consolidate and clean up one user's memories; the report of the changes.
+
+        With ``dry_run`` (the default) nothing is written and the report says what
+        would change. ``now`` (for tests and what-ifs) defaults to the present.
+        """
+        user = require_scope_id(user_id, "user_id") or ""
+        if not isinstance(dry_run, bool):
+            raise InvalidInput(f"dry_run must be true or false, got {dry_run!r:.40}")
+        await self._ready()
+        return await self._optimizer.optimize(self.config.tenant_id, user, dry_run=dry_run, now=now)
+
+    async def extraction_status(
+        self, message_ids: Sequence[str], *, user_id: str
+    ) -> dict[str, ExtractionState]:
+        """Where extraction of each of these turns stands (turns never queued are absent)."""
+        user = require_scope_id(user_id, "user_id") or ""
+        ids = message_ids_of(message_ids)
+        await self._ready()
+        return await self._extractions.states(self.config.tenant_id, user, ids)
+
+    async def failed_extractions(
+        self, *, user_id: str | None = None, limit: int = 100
+    ) -> builtins.list[ExtractionState]:
+        """Dead-lettered turns (extraction kept failing), newest first, with their errors."""
+        user = require_scope_id(user_id, "user_id", required=False)
+        await self._ready()
+        return await self._extractions.failed(self.config.tenant_id, user, limit=limit)
+
+    async def retry_failed_extractions(self, *, user_id: str | None = None) -> int:
+        """Queue dead-lettered turns again (after fixing the LLM, say); how many."""
+        user = require_scope_id(user_id, "user_id", required=False)
+        await self._ready()
+        tenant = self.config.tenant_id
+        async with self.db.transaction(tenant) as conn:
+            retried = await self._extractions.retry_failed(conn, tenant, user)
+            for owner in sorted(retried):
+                await self._jobs.defer(conn, extract_job(tenant, owner))
+        for owner, (_, seq) in retried.items():
+            self._mark_pending(tenant, owner, seq)
+        return sum(count for count, _ in retried.values())
+
+    async def job_stats(self, *, user_id: str | None = None) -> dict[str, Any]:
+        """Extraction turns per status, jobs per queue and status, recent failures, workers."""
+        user = require_scope_id(user_id, "user_id", required=False)
+        await self._ready()
+        window = self.config.lifecycle.stalled_after_seconds
+        failed = await self._jobs.failed_jobs(QUEUES)
+        return {
+            "extraction": await self._extractions.counts(self.config.tenant_id, user),
+            "queues": await self._jobs.queue_counts(QUEUES),
+            "failed_jobs": [
+                {"id": j.id, "task": j.task, "args": j.args, "attempts": j.attempts, "at": j.at}
+                for j in failed
+            ],
+            "live_workers": await self._jobs.live_workers(heartbeat_within=window),
+            "in_process_worker": self._runner is not None and self._runner.running,
+        }
+
+    async def summarize_later(
+        self,
+        *,
+        user_id: str,
+        session_id: str,
+        agent_id: str | None = None,
+        buffer_window_size: int = 10,
+        max_total_tokens: int = 4000,
+        summary_context_weight: float = 0.3,
+    ) -> int:
+        """Queue a fold of the session's progressive summary (off the request path); the job id."""
+        scope = self._scope(user_id, agent_id, session_id)
+        policy = {
+            "buffer_window_size": buffer_window_size,
+            "max_total_tokens": max_total_tokens,
+            "summary_context_weight": summary_context_weight,
+            "agent_id": agent_id,
+        }
+        await self._ready()
+        request = summarize_job(scope.tenant_id, scope.user_id, session_id, policy)
+        return await self._jobs.defer_now(request, tenant_id=scope.tenant_id)
+
+    # -- what jobs call back ---------------------------------------------------------------
+
+    async def _summarize_session(
+        self, tenant_id: str, user_id: str, session_id: str, policy: dict[str, Any]
+    ) -> dict[str, Any]:
+        view = self.for_tenant(tenant_id)
+        options = {k: v for k, v in policy.items() if k != "agent_id"}
+        summary: ConversationSummary = await view.conversation_summary(**options)
+        scope = view.scope(user_id, agent_id=policy.get("agent_id"), session_id=session_id)
+        result = await summary.refresh(scope)
+        return {"through_turn": result.through_turn if result else 0}
+
+    async def _expire_kv(self, tenant_id: str) -> dict[str, int]:
+        kv: KeyValueService = self.for_tenant(tenant_id).kv
+        return await kv.cleanup_expired()
+
+    async def _expire_working(self, tenant_id: str) -> dict[str, int]:
+        working: WorkingMemoryService = self.for_tenant(tenant_id).working
+        return await working.cleanup_expired()

@@ -1,0 +1,1 @@
+"""Providers: embedders and LLMs behind small seams."""

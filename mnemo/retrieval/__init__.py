@@ -1,0 +1,1 @@
+"""Retrieval shared by every searchable kind: cached embeddings, hybrid search, access stats."""

@@ -1,0 +1,80 @@
+"""``create_app(settings)``: the FastAPI application of the mnemo service.
+
+Routes live under ``/api/v1`` (see ``routes``), Prometheus metrics at
+``/metrics``, the OpenAPI docs at ``/docs``. The lifespan opens one engine for
+all tenants and closes it after the last in-flight request (uvicorn waits for
+those on SIGTERM), flushing buffered statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Response
+
+import mnemo
+from mnemo.config import MnemoConfig
+from mnemo.errors import MnemoError
+from mnemo.service.deps import StateDep
+from mnemo.service.errors import install_error_handlers
+from mnemo.service.limits import BodyLimitMiddleware
+from mnemo.service.metrics import MetricsMiddleware, ServiceMetrics
+from mnemo.service.routes import api_routers
+from mnemo.service.settings import ServiceSettings
+from mnemo.service.state import ServiceState
+
+logger = logging.getLogger("mnemo.service")
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def create_app(
+    settings: ServiceSettings | None = None, *, config: MnemoConfig | None = None
+) -> FastAPI:
+    """The service for ``settings`` (default: the environment).
+
+    ``config`` replaces the engine configuration ``settings`` would build (tests
+    pass one holding an already loaded embedder). Nothing connects until the
+    app's lifespan starts.
+    """
+    settings = settings or ServiceSettings()
+    settings.auth_mode()  # refuse an unsafe configuration before serving anything
+
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await ServiceState.start(settings, config, metrics)
+        app.state.mnemo = state
+        try:
+            yield
+        finally:
+            await state.stop()
+
+    app = FastAPI(
+        title="mnemo",
+        version=mnemo.__version__,
+        description="Long-term memory for LLM applications, on PostgreSQL + pgvector.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in api_routers():
+        app.include_router(router)
+    app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        max_import_bytes=settings.max_import_bytes,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+async def _metrics(state: StateDep) -> Response:
+    """Prometheus text exposition of this instance's metrics (queues read at each scrape)."""
+    try:
+        state.metrics.record_queues((await state.engine.job_stats())["queues"])
+    except MnemoError as exc:  # the scrape still answers; readiness reports the cause
+        logger.warning("could not read the job queues for /metrics: %s", exc)
+    return Response(state.metrics.exposition(), media_type=PROMETHEUS_TEXT)

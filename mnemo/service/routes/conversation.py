@@ -1,0 +1,91 @@
+"""``/conversation`` and ``/messages``: conversation turns, stored verbatim.
+
+``POST /conversation`` is the long-form memory service's call: it stores the
+user's turn and queues its extraction in one transaction, then composes the
+orchestrated context of at most ``max_tokens`` for it (``AsyncMemory.context``:
+settings, the session's summary and recent turns — this one included —, the
+relevant memories, entities, working memory, reference passages) and returns
+the memories that context drew on (best first, at most ``top_k``).
+``include_memories=false`` leaves memories out of both. A retried turn (same
+session and turn number) is stored once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from mnemo.orchestrator import SECTION_NAMES
+from mnemo.service.deps import MemoryDep, UserIdQuery
+from mnemo.service.schemas import (
+    API_PREFIX,
+    ConversationOut,
+    ConversationTurn,
+    CreatedOut,
+    MessageBatch,
+    ScopeId,
+)
+
+router = APIRouter(prefix=API_PREFIX, tags=["conversation"])
+DEFAULT_SESSION = "default"
+WITHOUT_MEMORIES = [name for name in SECTION_NAMES if name != "vector_search"]
+
+
+@router.post("/conversation", response_model=ConversationOut)
+async def conversation_turn(body: ConversationTurn, memory: MemoryDep) -> Any:
+    """Store a turn (extraction queued), return relevant memories and a context block."""
+    session = body.session_id or DEFAULT_SESSION
+    turn = {
+        "role": body.role,
+        "content": body.message,
+        "turn_number": body.turn_number,
+        "idempotency_key": f"turn:{session}:{body.turn_number}",
+    }
+    stored = await memory.add([turn], user_id=body.user_id, session_id=session, infer=True)
+    sections = None if body.include_memories else WITHOUT_MEMORIES
+    result = await memory.context(body.message, user_id=body.user_id, session_id=session,
+                                  max_tokens=body.max_tokens, sections=sections)  # fmt: skip
+    found = result.section("vector_search")
+    hits = list(found.found_records[: body.top_k]) if found is not None else []
+    return {
+        "user_id": body.user_id,
+        "session_id": session,
+        "turn_number": body.turn_number,
+        "message_id": stored.ids[0],
+        "extraction": stored.extraction.get(stored.ids[0], "pending"),
+        "memories": hits,
+        "context": result.text,
+        "context_tokens": result.tokens,
+    }
+
+
+@router.post("/messages", status_code=status.HTTP_201_CREATED, response_model=CreatedOut)
+async def add_messages(body: MessageBatch, memory: MemoryDep) -> Any:
+    """Store turns of one session verbatim (with ``infer``, extraction is queued too)."""
+    turns = [m.model_dump(exclude_none=True, mode="json") for m in body.messages]
+    if body.infer:
+        result = await memory.add(
+            turns, user_id=body.user_id, session_id=body.session_id, agent_id=body.agent_id,
+            infer=True,
+        )  # fmt: skip
+        return {"ids": result.ids}
+    ids = await memory.add_messages(
+        turns, user_id=body.user_id, session_id=body.session_id, agent_id=body.agent_id
+    )
+    return {"ids": ids}
+
+
+@router.get("/messages")
+async def list_messages(
+    memory: MemoryDep,
+    user_id: UserIdQuery,
+    session_id: Annotated[ScopeId | None, Query()] = None,
+    after_turn: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """A session's turns by turn number, ``limit`` at a time after ``after_turn``."""
+    records = await memory.list_messages(
+        user_id=user_id, session_id=session_id, after_turn=after_turn, limit=limit
+    )
+    return [record.for_prompt() for record in records]

@@ -1,0 +1,1 @@
+"""Storage: PostgreSQL (the source of truth) and caches."""

@@ -1,0 +1,1 @@
+"""PostgreSQL: the server (embedded or external), the pool, migrations and queries."""

@@ -1,0 +1,229 @@
+"""The memories table: insert, read, change, delete, access statistics.
+
+Search runs the shared candidate query (``search.py``) on ``MEMORY_TABLE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from mnemo.core.records import MemoryChanges, MemoryEvent, MemoryRecord, NewMemory, Scope
+from mnemo.errors import NotFound
+from mnemo.store.postgres.database import Database
+from mnemo.store.postgres.filters import Fragment
+from mnemo.store.postgres.queries import query
+from mnemo.store.postgres.search import SearchableTable
+
+RECORD_COLUMNS = (
+    "id",
+    "user_id",
+    "agent_id",
+    "session_id",
+    "kind",
+    "content",
+    "metadata",
+    "created_at",
+    "updated_at",
+    "confidence",
+    "importance",
+    "access_count",
+    "last_accessed_at",
+    "status",
+    "valid_from",
+    "valid_to",
+    "superseded_by",
+    "source_message_ids",
+    "embedding_model",
+)
+_COLUMNS = sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(c)) for c in RECORD_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessHit:
+    user_id: str
+    memory_id: str
+    hits: int
+    at: datetime
+
+
+class MemoryStore:
+    """SQL on ``memories`` and ``memory_events``; one method, one statement."""
+
+    def __init__(self, db: Database, *, ts_config: str) -> None:
+        self._db = db
+        self._ts_config = ts_config
+
+    async def insert(
+        self,
+        scope: Scope,
+        memories: Sequence[NewMemory],
+        *,
+        model: str | None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> list[MemoryRecord]:
+        """Insert memories of one user with their ``add`` events, atomically, in input order."""
+        params = {
+            "tenant": scope.tenant_id,
+            "user": scope.user_id,
+            "ts_config": self._ts_config,
+            "model": model,
+            "actor": actor,
+            "reason": reason,
+            **_columns_of(memories),
+        }
+        rows = await self._db.fetch(
+            _formatted("insert_memories"), params, tenant_id=scope.tenant_id
+        )
+        by_id = {row.id: row for row in map(record_from_row, rows)}
+        return [by_id[m.id] for m in memories]
+
+    async def get(self, tenant_id: str, memory_id: str) -> MemoryRecord:
+        params = {"tenant": tenant_id, "id": memory_id}
+        rows = await self._db.fetch(_formatted("get_memory"), params, tenant_id=tenant_id)
+        if not rows:
+            raise NotFound(f"no memory with id {memory_id}")
+        return record_from_row(rows[0])
+
+    async def list_page(
+        self, where: Fragment, *, limit: int, offset: int = 0
+    ) -> list[MemoryRecord]:
+        params = {**where.params, "limit": limit, "offset": offset}
+        rows = await self._db.fetch(
+            _formatted("list_memories", where), params, tenant_id=where.params["tenant"]
+        )
+        return [record_from_row(row) for row in rows]
+
+    async def count(self, where: Fragment) -> int:
+        rows = await self._db.fetch(
+            _formatted("count_memories", where), where.params, tenant_id=where.params["tenant"]
+        )
+        return int(rows[0]["count"])
+
+    async def update(
+        self,
+        tenant_id: str,
+        memory_id: str,
+        changes: MemoryChanges,
+        *,
+        model: str | None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> MemoryRecord:
+        """Apply ``changes`` and record an ``update`` event with before and after."""
+        params = {
+            "tenant": tenant_id,
+            "id": memory_id,
+            "ts_config": self._ts_config,
+            "model": model,
+            "actor": actor,
+            "reason": reason,
+            "content": changes.content,
+            "embedding": changes.embedding,
+            "kind": changes.kind,
+            "metadata": Jsonb(changes.metadata) if changes.metadata is not None else None,
+            "confidence": changes.confidence,
+            "importance": changes.importance,
+            "pinned": changes.pinned,
+        }
+        rows = await self._db.fetch(_formatted("update_memory"), params, tenant_id=tenant_id)
+        if not rows:
+            raise NotFound(f"no memory with id {memory_id}")
+        return record_from_row(rows[0])
+
+    async def delete(
+        self, tenant_id: str, memory_id: str, *, actor: str | None = None, reason: str | None = None
+    ) -> None:
+        params = {"tenant": tenant_id, "id": memory_id, "actor": actor, "reason": reason}
+        if not await self._db.fetch(_formatted("delete_memory"), params, tenant_id=tenant_id):
+            raise NotFound(f"no memory with id {memory_id}")
+
+    async def history(self, tenant_id: str, memory_id: str) -> list[MemoryEvent]:
+        params = {"tenant": tenant_id, "id": memory_id}
+        rows = await self._db.fetch(_formatted("history"), params, tenant_id=tenant_id)
+        return [event_from_row(row) for row in rows]
+
+    async def record_access(self, tenant_id: str, hits: Sequence[AccessHit]) -> None:
+        """Add access counts and last-access times, in one statement."""
+        params = {
+            "tenant": tenant_id,
+            "users": [h.user_id for h in hits],
+            "ids": [h.memory_id for h in hits],
+            "hits": [h.hits for h in hits],
+            "ats": [h.at for h in hits],
+        }
+        await self._db.execute(query("memories", "record_access"), params, tenant_id=tenant_id)
+
+    async def delete_user(self, tenant_id: str, user_id: str) -> dict[str, int]:
+        """Delete every row of the user in every user-scoped table; counts by table."""
+        counts: dict[str, int] = {}
+        async with self._db.transaction(tenant_id) as conn:
+            cursor = await conn.execute(query("memories", "user_scoped_tables"))
+            tables = [row[0] for row in await cursor.fetchall()]
+            for table in tables:
+                statement = sql.SQL(
+                    "DELETE FROM {} WHERE tenant_id = %(tenant)s AND user_id = %(user)s"
+                ).format(sql.Identifier(table))
+                result = await conn.execute(statement, {"tenant": tenant_id, "user": user_id})
+                counts[table] = result.rowcount
+        return counts
+
+
+def record_from_row(row: dict[str, Any]) -> MemoryRecord:
+    """A ``MemoryRecord`` from a row holding ``RECORD_COLUMNS``."""
+    values = {name: row[name] for name in RECORD_COLUMNS}
+    values["id"] = str(values["id"])
+    values["superseded_by"] = str(row["superseded_by"]) if row["superseded_by"] else None
+    values["source_message_ids"] = [str(s) for s in row["source_message_ids"] or []]
+    return MemoryRecord(**values)
+
+
+#: Memories as the shared hybrid search sees them: their own ranking signals, and
+#: neighbours in the order they were stored.
+MEMORY_TABLE = SearchableTable(
+    name="memories",
+    columns=RECORD_COLUMNS,
+    record=record_from_row,
+    signals=sql.SQL("m.confidence, m.importance, m.access_count"),
+    neighbours=sql.SQL("ORDER BY m.created_at, m.id"),
+)
+
+
+def event_from_row(row: dict[str, Any]) -> MemoryEvent:
+    return MemoryEvent(
+        id=str(row["id"]),
+        memory_id=str(row["memory_id"]),
+        event=row["event"],
+        before=row["before"],
+        after=row["after"],
+        reason=row["reason"],
+        actor=row["actor"],
+        created_at=row["created_at"],
+    )
+
+
+def _formatted(name: str, where: Fragment | None = None) -> sql.Composed:
+    where_sql = where.sql if where is not None else sql.SQL("true")
+    return query("memories", name).format(columns=_COLUMNS, where=where_sql)
+
+
+def _columns_of(memories: Sequence[NewMemory]) -> dict[str, list[Any]]:
+    return {
+        "ids": [m.id for m in memories],
+        "agent_ids": [m.agent_id for m in memories],
+        "session_ids": [m.session_id for m in memories],
+        "kinds": [m.kind for m in memories],
+        "contents": [m.content for m in memories],
+        "embeddings": [m.embedding for m in memories],
+        "metadatas": [Jsonb(m.metadata) for m in memories],
+        "created_ats": [m.created_at for m in memories],
+        "confidences": [m.confidence for m in memories],
+        "importances": [m.importance for m in memories],
+        "sources": [Jsonb(m.source_message_ids) for m in memories],
+    }

@@ -1,0 +1,53 @@
+"""The connection pool, configured once: pgvector registered on every new connection."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psycopg
+from pgvector.psycopg import register_vector_async
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+from mnemo.errors import StoreUnavailable
+from mnemo.store.postgres.errors import describe_dsn
+
+Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
+
+
+def _configurer(role: str | None) -> Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]]:
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        await register_vector_async(conn)
+        if role is not None:
+            await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+
+    return configure
+
+
+async def open_pool(
+    dsn: str, *, min_size: int, max_size: int, timeout: float = 15.0, role: str | None = None
+) -> Pool:
+    """An open pool of autocommit connections to ``dsn``; a transaction is always explicit.
+
+    With ``role``, every connection switches to that role (``SET ROLE``) when it is
+    made, so the role's privileges and row-level security apply to everything it runs.
+    """
+    pool: Pool = AsyncConnectionPool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        configure=_configurer(role),
+        check=AsyncConnectionPool.check_connection,
+        kwargs={"autocommit": True},
+        name="mnemo",
+    )
+    try:
+        await pool.open(wait=True, timeout=timeout)
+    except Exception as exc:  # PoolTimeout carries the connection error as its context
+        await pool.close()
+        raise StoreUnavailable(
+            f"cannot open a connection pool to PostgreSQL at {describe_dsn(dsn)}: {exc}"
+        ) from exc
+    return pool

@@ -1,0 +1,128 @@
+-- Conversation messages. Every query is bound to one tenant and one user, most
+-- to one session. {columns} is the record's column list over the alias m;
+-- {where} a scope fragment from filters.py; {order} ASC or DESC.
+
+-- name: lock_session
+-- Serialises writers of one session (turn numbers, idempotency keys) until commit.
+SELECT pg_advisory_xact_lock(
+    hashtextextended(%(tenant)s || chr(31) || %(user)s || chr(31) || %(session)s, 1001))
+
+-- name: keyed_messages
+SELECT {columns} FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+  AND m.idempotency_key = ANY(%(keys)s::text[])
+
+-- name: taken_turns
+SELECT m.turn_number FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+  AND m.turn_number = ANY(%(turns)s::integer[])
+ORDER BY m.turn_number
+
+-- name: last_turn
+SELECT coalesce(max(m.turn_number), 0) AS last_turn FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+
+-- name: insert_messages
+-- body is the turn's text as given; content (what search indexes and embeds) is
+-- that text plus its tool calls and results.
+WITH input AS (
+    SELECT t.*, to_tsvector(%(ts_config)s::regconfig, t.content) AS tsv
+    FROM unnest(
+        %(ids)s::uuid[], %(agent_ids)s::text[], %(turns)s::integer[], %(roles)s::text[],
+        %(names)s::text[], %(bodies)s::text[], %(contents)s::text[],
+        %(tool_calls)s::jsonb[], %(tool_results)s::jsonb[], %(keys)s::text[],
+        %(token_counts)s::integer[], %(embeddings)b::vector[], %(metadatas)s::jsonb[],
+        %(created_ats)s::timestamptz[]
+    ) AS t(id, agent_id, turn_number, role, name, body, content, tool_calls,
+           tool_results, idempotency_key, token_count, embedding, metadata, created_at)
+)
+INSERT INTO messages AS m (
+    tenant_id, user_id, session_id, id, agent_id, turn_number, role, name, body, content,
+    tool_calls, tool_results, idempotency_key, token_count, content_hash, embedding,
+    embedding_model, tsv, doc_len, metadata, created_at
+)
+SELECT %(tenant)s, %(user)s, %(session)s, id, agent_id, turn_number, role, name, body, content,
+       tool_calls, tool_results, idempotency_key, token_count,
+       sha256(convert_to(content, 'UTF8')), embedding,
+       CASE WHEN embedding IS NOT NULL THEN %(model)s END, tsv, mnemo_tsv_length(tsv),
+       metadata, coalesce(created_at, now())
+FROM input
+RETURNING {columns}
+
+-- name: last_message
+SELECT {columns} FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+ORDER BY m.turn_number DESC
+LIMIT 1
+
+-- name: list_messages
+SELECT {columns} FROM messages m
+WHERE {where}
+ORDER BY {order_by}
+LIMIT %(limit)s
+
+-- name: recent_by_turns
+SELECT {columns} FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+  AND m.turn_number > %(after_turn)s
+ORDER BY m.turn_number DESC
+LIMIT %(limit)s
+
+-- name: recent_by_tokens
+-- The newest turns whose tokens add up to at most %(budget)s; the newest turn
+-- always (the caller truncates it when it alone is too long).
+SELECT {columns} FROM (
+    SELECT m.*, sum(m.token_count) OVER (ORDER BY m.turn_number DESC) AS running,
+           row_number() OVER (ORDER BY m.turn_number DESC) AS position
+    FROM (
+        SELECT * FROM messages
+        WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND session_id = %(session)s
+        ORDER BY turn_number DESC
+        LIMIT %(cap)s
+    ) m
+) m
+WHERE m.running <= %(budget)s OR m.position = 1
+ORDER BY m.turn_number DESC
+
+-- name: recent_since
+SELECT {columns} FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+  AND m.created_at >= %(since)s
+ORDER BY m.turn_number DESC
+LIMIT %(cap)s
+
+-- name: turn_range
+SELECT {columns} FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+  AND m.turn_number > %(after_turn)s AND m.turn_number <= %(through_turn)s
+ORDER BY m.turn_number
+LIMIT %(limit)s
+
+-- name: stats
+-- Counts and sizes of the turns in {where}.
+SELECT count(*) AS messages, count(DISTINCT m.session_id) AS sessions,
+       coalesce(sum(m.token_count), 0) AS tokens,
+       coalesce(sum(char_length(m.body)), 0) AS content_chars,
+       coalesce(sum(jsonb_array_length(coalesce(m.tool_calls, '[]'))), 0) AS tool_calls,
+       coalesce(sum(jsonb_array_length(coalesce(m.tool_results, '[]'))), 0) AS tool_results,
+       min(m.turn_number) AS first_turn, max(m.turn_number) AS last_turn,
+       min(m.created_at) AS oldest, max(m.created_at) AS newest
+FROM messages m
+WHERE {where}
+
+-- name: role_counts
+SELECT m.role, count(*) AS n FROM messages m WHERE {where} GROUP BY m.role
+
+-- name: session_owners
+SELECT DISTINCT m.user_id FROM messages m
+WHERE m.tenant_id = %(tenant)s AND m.session_id = %(session)s
+LIMIT 2
+
+-- name: delete_message
+DELETE FROM messages
+WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND id = %(id)s
+RETURNING session_id
+
+-- name: delete_session
+DELETE FROM messages
+WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND session_id = %(session)s

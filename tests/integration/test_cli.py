@@ -1,0 +1,72 @@
+"""The ``mnemo`` command against a real database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mnemo.cli.main import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_demo_runs_end_to_end(database_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mnemo.cli.main", "demo", "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stored 6 memories" in result.stdout
+    assert "dark roast" in result.stdout
+    assert "'memories': 6" in result.stdout
+
+
+def test_add_search_history_forget(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    db = ("--database-url", database_url)
+    code, out = run(
+        capsys,
+        "add",
+        "I prefer window seats",
+        "--user",
+        "ana",
+        "--metadata",
+        '{"source": "cli"}',
+        *db,
+    )
+    assert code == 0
+    memory_id = out.strip()
+    code, out = run(capsys, "search", "where do I like to sit?", "--user", "ana", "--json", *db)
+    hits = json.loads(out)
+    assert hits[0]["id"] == memory_id
+    assert hits[0]["metadata"] == {"source": "cli"}
+    assert "relevance" in hits[0]["scores"]
+    code, out = run(capsys, "history", memory_id, *db)
+    assert [e["event"] for e in json.loads(out)] == ["add"]
+    code, out = run(capsys, "forget", "--user", "ana", *db)
+    assert json.loads(out)["memories"] == 1
+
+
+def test_errors_are_reported_not_raised(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    code = main(["get", "not-a-uuid", "--database-url", database_url])
+    assert code == 2
+    assert "InvalidInput" in capsys.readouterr().err
+
+
+def test_db_current_and_upgrade(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    from mnemo.store.postgres.migrations import HEAD
+
+    code, out = run(capsys, "db", "upgrade", "--database-url", database_url)
+    assert code == 0 and HEAD in out
+    code, out = run(capsys, "db", "current", "--database-url", database_url)
+    assert out.strip() == HEAD
