@@ -7,7 +7,10 @@ migrated once; each test gets its own ``CREATE DATABASE ... TEMPLATE`` copy.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -102,3 +105,36 @@ def drop_database(server_url: str, name: str) -> None:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# A hung asyncio test shows only an idle selector in pytest-timeout's dump; this
+# prints every task's stack first, so the await that never returned is visible.
+HUNG_AFTER_SECONDS = 60.0
+_test_loop: list[asyncio.AbstractEventLoop] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _remember_test_loop() -> None:
+    _test_loop.append(asyncio.get_running_loop())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    timer = threading.Timer(HUNG_AFTER_SECONDS, _dump_tasks_from_loop, args=(item.nodeid,))
+    timer.daemon = True
+    timer.start()
+    try:
+        return (yield)
+    finally:
+        timer.cancel()
+
+
+def _dump_tasks_from_loop(nodeid: str) -> None:
+    if _test_loop and not _test_loop[0].is_closed():
+        _test_loop[0].call_soon_threadsafe(_dump_tasks, nodeid)
+
+
+def _dump_tasks(nodeid: str) -> None:
+    print(f"\n==== {nodeid} still running after {HUNG_AFTER_SECONDS:g}s; tasks:", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        task.print_stack(file=sys.stderr)

@@ -8,6 +8,7 @@ process dies) loses only statistics and cache entries, never user data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -34,8 +35,10 @@ class BackgroundWriter:
         self._cache_items: dict[tuple[str, str], list[CachedEmbedding]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="mnemo-background-writer")
 
     def record_access(self, tenant_id: str, user_id: str, memory_ids: list[str]) -> None:
@@ -75,15 +78,21 @@ class BackgroundWriter:
 
     async def aclose(self) -> None:
         if self._task is not None:
+            # The flag ends the loop even when the cancellation is lost: Python 3.11's
+            # asyncio.wait_for (used by the connection pool) can swallow one.
+            self._stopping.set()
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         await self._flush_logging_failures()
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            await self._flush_logging_failures()
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval):
+                    await self._stopping.wait()
+            if not self._stopping.is_set():
+                await self._flush_logging_failures()
 
     async def _flush_logging_failures(self) -> None:
         try:
