@@ -23,10 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import synthetic  # noqa: E402
+import synthetic
 
-from mnemo import AsyncMemory, MnemoConfig  # noqa: E402
-from mnemo.kinds.memories import embedding_texts  # noqa: E402
+from mnemo import AsyncMemory, MnemoConfig
+from mnemo.kinds.memories import embedding_texts
 
 
 def turns(count: int, seed: int) -> list[str]:
@@ -62,7 +62,9 @@ async def without_embedding(memory: AsyncMemory, texts: list[str], batch: int) -
         await memory.add_many(chunk, user_id=f"ingest-plain-{i // 10_000}")
     total = time.perf_counter() - start
     print(f"without embedding (vectors given), batches of {batch}:")
-    print(f"  add_many        {len(texts) / total:8.0f} turns/s  ({total:.1f} s, {len(texts)} turns)")
+    print(
+        f"  add_many        {len(texts) / total:8.0f} turns/s  ({total:.1f} s, {len(texts)} turns)"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -29,9 +29,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import synthetic  # noqa: E402
+import synthetic
 
-from mnemo import AsyncMemory, MnemoConfig  # noqa: E402
+from mnemo import AsyncMemory, MnemoConfig
 
 DATASET_KEY = "benchmark_dataset"
 

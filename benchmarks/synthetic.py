@@ -97,6 +97,4 @@ def noisy(vectors: Vectors, rng: np.random.Generator, sigma: float = 0.01) -> Ve
 def _fill(rng: random.Random, template: str) -> str:
     topic = rng.choice(list(TOPICS))
     a, b = rng.sample(TOPICS[topic], 2)
-    return template.format(
-        name=rng.choice(NAMES), place=rng.choice(PLACES), topic=topic, a=a, b=b
-    )
+    return template.format(name=rng.choice(NAMES), place=rng.choice(PLACES), topic=topic, a=a, b=b)

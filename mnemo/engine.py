@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import copy
-from contextlib import AsyncExitStack
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -17,11 +17,10 @@ from mnemo._lazy import OpensOnUse
 from mnemo.config import MnemoConfig
 from mnemo.context_methods import ContextMethods
 from mnemo.conversations import ConversationMethods
-from mnemo.lifecycle_methods import LifecycleMethods
+from mnemo.core.document_records import SourcedHit
 from mnemo.core.filters import parse_filters
 from mnemo.core.ids import parse_id
 from mnemo.core.observe import Observers
-from mnemo.core.document_records import SourcedHit
 from mnemo.core.records import MEMORY_KINDS, AddResult, MemoryEvent, MemoryRecord, Scope, SearchHit
 from mnemo.core.validation import (
     require_content,
@@ -43,6 +42,7 @@ from mnemo.kinds.working import (
     flush_reads_on_close,
 )
 from mnemo.lifecycle.reembed import Progress, reembed_store
+from mnemo.lifecycle_methods import LifecycleMethods
 from mnemo.providers.embedders.base import Embedder
 from mnemo.providers.llms.base import LLM
 from mnemo.retrieval.background import BackgroundWriter
@@ -63,9 +63,9 @@ from mnemo.store.postgres.meta import MetaStore
 from mnemo.store.postgres.migrate import migrate
 from mnemo.store.postgres.pool import Pool, open_pool
 from mnemo.store.postgres.reembed import ReembedStore
-from mnemo.store.postgres.user_data import UserDataStore
 from mnemo.store.postgres.search import SearchStore
 from mnemo.store.postgres.server import embedded_database_url
+from mnemo.store.postgres.user_data import UserDataStore
 from mnemo.store.postgres.working import WorkingStore
 
 MAX_LIST_LIMIT = 1_000

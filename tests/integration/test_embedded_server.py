@@ -81,7 +81,10 @@ def test_memory_settings_are_tuned_from_the_second_start(tmp_path: Path) -> None
     def shared_buffers() -> str:
         result = subprocess.run(
             [sys.executable, "-c", SHOW_SETTINGS, str(tmp_path)],
-            capture_output=True, text=True, timeout=120, check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
         return result.stdout.strip()
 

@@ -45,7 +45,7 @@ def upgrade() -> None:
     )
     for table in TABLES:
         op.execute(
-            f"ALTER TABLE {table} ADD COLUMN terms jsonb"  # noqa: S608 - fixed names
+            f"ALTER TABLE {table} ADD COLUMN terms jsonb"
             " GENERATED ALWAYS AS (mnemo_terms(tsv)) STORED"
         )
         op.execute(f"ALTER TABLE {table} SET (toast_tuple_target = 4080)")
@@ -54,6 +54,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TABLES:
         op.execute(f"ALTER TABLE {table} RESET (toast_tuple_target)")
-        op.execute(f"ALTER TABLE {table} DROP COLUMN terms")  # noqa: S608 - fixed names
+        op.execute(f"ALTER TABLE {table} DROP COLUMN terms")
     op.execute("DROP FUNCTION mnemo_snapshot(jsonb)")
     op.execute("DROP FUNCTION mnemo_terms(tsvector)")
