@@ -291,6 +291,8 @@ class MnemoConfig:
             raise ConfigurationError("pool sizes must satisfy 1 <= pool_min_size <= pool_max_size")
         if not self.tenant_id:
             raise ConfigurationError("tenant_id must not be empty")
+        if isinstance(self.data_dir, str):  # as typed by hand: MnemoConfig(data_dir="...")
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
 
     def with_overrides(self, **changes: Any) -> MnemoConfig:
         """A copy with the given fields replaced (``None`` values are ignored)."""

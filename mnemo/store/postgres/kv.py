@@ -19,6 +19,7 @@ from mnemo.core.records import Scope
 from mnemo.core.values import EncodedValue, decode_value
 from mnemo.errors import Conflict, NotFound
 from mnemo.store.postgres.database import Connection, Database
+from mnemo.store.postgres.namespaces import delete_expired, namespace_params, namespace_stats_rows
 from mnemo.store.postgres.queries import query
 
 #: First key of the advisory locks taken on keys ("kv").
@@ -52,17 +53,6 @@ class WriteOptions:
     actor: str | None = None
     reason: str | None = None
     ttl: float | None = None
-
-
-def namespace_params(scope: Scope, namespace: str) -> dict[str, Any]:
-    """Query parameters of a scope and namespace (absent agent/session are ``''``)."""
-    return {
-        "tenant": scope.tenant_id,
-        "user": scope.user_id,
-        "agent": scope.agent_id or "",
-        "session": scope.session_id or "",
-        "namespace": namespace,
-    }
 
 
 class KeyValueStore:
@@ -124,29 +114,12 @@ class KeyValueStore:
     async def namespace_stats(self, scope: Scope, namespace: str | None) -> list[KVNamespaceStats]:
         """Statistics per namespace of the scope's user; an agent or session of ``scope``
         narrows them (``None`` counts every agent / session)."""
-        params = {
-            "tenant": scope.tenant_id,
-            "user": scope.user_id,
-            "agent": scope.agent_id,
-            "session": scope.session_id,
-            "namespace": namespace,
-        }
-        rows = await self._db.fetch(
-            query("kv", "namespace_stats"), params, tenant_id=scope.tenant_id
-        )
+        rows = await namespace_stats_rows(self._db, "kv", scope, namespace)
         return [KVNamespaceStats(**row) for row in rows]
 
     async def cleanup_expired(self, tenant_id: str, *, batch: int = 5_000) -> int:
         """Delete a tenant's expired entries in batches; the number deleted."""
-        total = 0
-        while True:
-            params = {"tenant": tenant_id, "batch": batch}
-            deleted = await self._db.execute(
-                query("kv", "cleanup_expired"), params, tenant_id=tenant_id
-            )
-            total += deleted
-            if deleted < batch:
-                return total
+        return await delete_expired(self._db, "kv", tenant_id, batch=batch)
 
 
 def _tenant(ref: KeyRef) -> str:

@@ -21,7 +21,7 @@ from mnemo.core.records import Scope
 from mnemo.core.values import EncodedValue
 from mnemo.core.working import ChainStep, EvictionPolicy, WorkingItem, WorkingNamespaceStats
 from mnemo.store.postgres.database import Connection, Database
-from mnemo.store.postgres.kv import namespace_params
+from mnemo.store.postgres.namespaces import delete_expired, namespace_params, namespace_stats_rows
 from mnemo.store.postgres.queries import query
 
 #: First key of the advisory locks taken on namespaces ("wm").
@@ -160,29 +160,12 @@ class WorkingStore:
     ) -> list[WorkingNamespaceStats]:
         """Statistics per namespace of the scope's user; an agent or session of ``scope``
         narrows them (``None`` counts every agent / session)."""
-        params = {
-            "tenant": scope.tenant_id,
-            "user": scope.user_id,
-            "agent": scope.agent_id,
-            "session": scope.session_id,
-            "namespace": namespace,
-        }
-        rows = await self._db.fetch(
-            query("working", "namespace_stats"), params, tenant_id=scope.tenant_id
-        )
+        rows = await namespace_stats_rows(self._db, "working", scope, namespace)
         return [WorkingNamespaceStats(**row) for row in rows]
 
     async def cleanup_expired(self, tenant_id: str, *, batch: int = 5_000) -> int:
         """Delete a tenant's expired items and steps in batches; the number deleted."""
-        total = 0
-        while True:
-            params = {"tenant": tenant_id, "batch": batch}
-            deleted = await self._db.execute(
-                query("working", "cleanup_expired"), params, tenant_id=tenant_id
-            )
-            total += deleted
-            if deleted < batch:
-                return total
+        return await delete_expired(self._db, "working", tenant_id, batch=batch)
 
 
 def _cursor(conn: Connection) -> AsyncCursor[Row]:
