@@ -1,4 +1,4 @@
-"""``AsyncMemory``: the one engine every face (library, REST, CLI, MCP) runs on."""
+"""``AsyncMemory``: the one engine every face (library, REST service, CLI, worker) runs on."""
 
 from __future__ import annotations
 

@@ -110,6 +110,74 @@ def search(
     )
 
 
+def add_messages(
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    user_id: str,
+    session_id: str | None = None,
+    agent_id: str | None = None,
+) -> Call:
+    body = {
+        "user_id": user_id,
+        "session_id": session_id,
+        "agent_id": agent_id,
+        "messages": [dict(message) for message in messages],
+    }
+    return Call(
+        "POST", f"{PREFIX}/messages", lambda data: list(data["ids"]), body=_json_ready(body)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ContextReply:
+    """``Memory.context``'s result as the service sends it: ``text`` within ``max_tokens``;
+    ``sections`` and ``dropped`` as JSON objects (``ContextResult.as_dict``'s form)."""
+
+    text: str
+    tokens: int
+    max_tokens: int
+    sections: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
+    timings_ms: dict[str, float]
+    degraded: bool
+    errors: dict[str, str]
+
+
+def context(
+    query: str,
+    *,
+    user_id: str,
+    session_id: str | None = None,
+    agent_id: str | None = None,
+    max_tokens: int = 2000,
+    priorities: Mapping[str, float] | None = None,
+    sections: Sequence[str] | None = None,
+) -> Call:
+    body = {
+        "query": query,
+        "user_id": user_id,
+        "session_id": session_id,
+        "agent_id": agent_id,
+        "max_tokens": max_tokens,
+        "priorities": priorities,
+        "sections": sections,
+    }
+    return Call("POST", f"{PREFIX}/context", _context_reply, body=_json_ready(body))
+
+
+def _context_reply(data: Mapping[str, Any]) -> ContextReply:
+    return ContextReply(
+        text=data["context"],
+        tokens=data["tokens"],
+        max_tokens=data["max_tokens"],
+        sections=data["sections"],
+        dropped=data["dropped"],
+        timings_ms=data["timings_ms"],
+        degraded=data["degraded"],
+        errors=data["errors"],
+    )
+
+
 def get(memory_id: str) -> Call:
     return Call(
         "GET", f"{PREFIX}/memories/{segment(memory_id)}", lambda data: _record(MemoryRecord, data)

@@ -75,6 +75,8 @@ class AsyncMnemoClient:
 
     add = _async(calls.add)
     add_many = _async(calls.add_many)
+    add_messages = _async(calls.add_messages)
+    context = _async(calls.context)
     search = _async(calls.search)
     get = _async(calls.get)
     list = _async(calls.list_memories)
@@ -157,6 +159,8 @@ class MnemoClient:
 
     add = _sync(calls.add)
     add_many = _sync(calls.add_many)
+    add_messages = _sync(calls.add_messages)
+    context = _sync(calls.context)
     search = _sync(calls.search)
     get = _sync(calls.get)
     list = _sync(calls.list_memories)

@@ -137,3 +137,23 @@ async def test_the_tutorial_functions(face: Any) -> None:
     assert await face.get_relevant_memories(42, "when is the launch?") == [
         "The launch is on Tuesday"
     ]
+
+
+async def test_messages_and_the_context_within_its_budget(face: Any) -> None:
+    turns = [
+        {"role": "user", "content": "Book me a table at Casa Nova for Friday"},
+        {"role": "assistant", "content": "Done: Casa Nova, Friday at 8pm"},
+    ]
+    ids = await face.add_messages(turns, user_id="gina", session_id="dinner")
+    assert isinstance(ids, list) and len(ids) == 2
+    await face.add("Gina is allergic to peanuts", user_id="gina", kind="fact")
+    result = await face.context(
+        "what should the restaurant know?", user_id="gina", session_id="dinner", max_tokens=200
+    )
+    assert 0 < result.tokens <= result.max_tokens == 200
+    assert "Casa Nova" in result.text and "peanuts" in result.text
+    assert isinstance(result.timings_ms, dict) and result.dropped is not None
+    with pytest.raises(InvalidInput):
+        await face.context("anything", user_id="gina", max_tokens=0)
+    with pytest.raises(InvalidInput):
+        await face.add_messages([{"role": "robot", "content": "hi"}], user_id="gina")
