@@ -7,7 +7,10 @@ default embedder; the same texts are then embedded alone, so the overhead of
 everything but the embedder (validation, SQL, the events, the commit) shows as
 a share on top of the embedder's own time. Without embedding: the turns carry
 precomputed vectors (``embedding=``), which is what bounds bulk imports and the
-rest of the write path.
+rest of the write path. Conversation turns for extraction: ``add(turns,
+infer=True)`` stores the turns and queues their extraction job in one
+transaction, unembedded (the job embeds them); batches of 100 and one turn at
+a time (what a chat app sends per request). No worker runs meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic
 
 from mnemo import AsyncMemory, MnemoConfig
+from mnemo.config import LifecycleConfig
 from mnemo.kinds.memories import embedding_texts
 
 
@@ -67,12 +71,31 @@ async def without_embedding(memory: AsyncMemory, texts: list[str], batch: int) -
     )
 
 
+async def for_extraction(memory: AsyncMemory, texts: list[str], batch: int) -> None:
+    start = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        chunk = [{"role": "user", "content": t} for t in texts[i : i + batch]]
+        user = f"ingest-infer-{i // 10_000}"
+        await memory.add(chunk, user_id=user, session_id="s", infer=True)
+    total = time.perf_counter() - start
+    print(f"conversation turns with add(..., infer=True), batches of {batch}:")
+    print(
+        f"  stored + queued {len(texts) / total:8.0f} turns/s  ({total:.1f} s, {len(texts)} turns)"
+    )
+
+
 async def run(args: argparse.Namespace) -> None:
+    # No worker: this measures storing; benchmarks/extraction_jobs.py measures extracting.
+    lifecycle = LifecycleConfig(in_process_worker=False)
     with tempfile.TemporaryDirectory(prefix="mnemo-ingest-") as tmp:
-        async with AsyncMemory(MnemoConfig(data_dir=Path(tmp))) as memory:
+        config = MnemoConfig(data_dir=Path(tmp), lifecycle=lifecycle)
+        async with AsyncMemory(config) as memory:
             await memory.add("warm up", user_id="warm")
             await with_embedding(memory, turns(args.embedded_turns, 1), args.batch)
             await without_embedding(memory, turns(args.plain_turns, 2), args.plain_batch)
+            infer_turns = turns(args.infer_turns, 3)
+            await for_extraction(memory, infer_turns, args.infer_batch)
+            await for_extraction(memory, infer_turns[: args.infer_turns // 10], 1)
 
 
 def main() -> int:
@@ -81,6 +104,8 @@ def main() -> int:
     parser.add_argument("--plain-turns", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--plain-batch", type=int, default=1_000)
+    parser.add_argument("--infer-turns", type=int, default=20_000)
+    parser.add_argument("--infer-batch", type=int, default=100)
     asyncio.run(run(parser.parse_args()))
     return 0
 

@@ -96,7 +96,7 @@ class LifecycleMethods:
             pipeline=self._pipeline(rules), optimizer=self._optimizer,
             cleaner=ExpiryCleaner([self._expire_kv, self._expire_working]),
             extractions=self._extractions, memories=self._lifecycle, jobs=self._jobs,
-            summarize=self._summarize_session,
+            summarize=self._summarize_session, embed_turns=self._messages.embed_pending,
         )  # fmt: skip
 
     def _pipeline(self, rules: SimilarityRules) -> ExtractionPipeline:
@@ -190,7 +190,8 @@ class LifecycleMethods:
             await self._jobs.defer(conn, extract_job(tenant, user))
 
         await self._ready()
-        records = await self._messages.add(scope, messages, in_transaction=enqueue)
+        # Embedded by the extraction job: storing turns stays a plain insert.
+        records = await self._messages.add(scope, messages, in_transaction=enqueue, embed=False)
         ids = [r.id for r in records]
         self._mark_pending(tenant, user, max(marks, default=0))
         if not wait:

@@ -185,4 +185,12 @@ def embedding_texts(contents: Sequence[str], *, contextual: bool) -> list[str]:
     """
     if not contextual or not contents:
         return list(contents)
-    return [contents[0], *(f"{prev}\n{cur}" for prev, cur in itertools.pairwise(contents))]
+    return [
+        contents[0],
+        *(contextual_text(prev, cur) for prev, cur in itertools.pairwise(contents)),
+    ]
+
+
+def contextual_text(previous: str | None, text: str) -> str:
+    """What a contextual embedding embeds: the previous item (if any), then this one."""
+    return text if previous is None else f"{previous}\n{text}"

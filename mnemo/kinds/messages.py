@@ -35,7 +35,7 @@ from mnemo.core.records import Scope
 from mnemo.core.tokens import TokenCounter
 from mnemo.core.validation import require_content, require_limit
 from mnemo.errors import InvalidInput, NotFound
-from mnemo.kinds.memories import embedding_texts
+from mnemo.kinds.memories import contextual_text, embedding_texts
 from mnemo.retrieval.embedding import EmbeddingService
 from mnemo.retrieval.search import HybridSearch, scored_hit
 from mnemo.store.cache import Cache, CacheNamespace, MemoryCache, cache_namespace
@@ -98,6 +98,7 @@ class MessageService:
         messages: Sequence[Mapping[str, Any]],
         *,
         in_transaction: AppendHook | None = None,
+        embed: bool = True,
     ) -> builtins.list[MessageRecord]:
         """Store ``messages`` as the next turns of the scope's session, all or none.
 
@@ -105,14 +106,17 @@ class MessageService:
         ``idempotency_key`` the session already holds is not stored again; its
         stored record comes back instead. Bad input raises ``InvalidInput`` and
         stores nothing. ``in_transaction`` is ``MessageStore.append``'s hook.
+        Without ``embed`` the turns are stored with no vector (found by words
+        only) until ``embed_pending`` gives them one.
         """
         prepared = self.prepare(scope, messages)
         if not prepared:
             return []
         session = session_of(scope)
-        embedded = await self._embedded(session, prepared)
+        if embed:
+            prepared = await self._embedded(session, prepared)
         records = await self._store.append(
-            session, embedded, model=self._embeddings.model_id, in_transaction=in_transaction
+            session, prepared, model=self._embeddings.model_id, in_transaction=in_transaction
         )
         await self._cache.invalidate(session_namespace(session))
         return records
@@ -282,6 +286,21 @@ class MessageService:
             created_at=fields.created_at,
             idempotency_key=fields.idempotency_key,
         )
+
+    async def embed_pending(self, tenant_id: str, user_id: str, *, batch: int = 64) -> int:
+        """Give every turn of the user stored without a vector its (previous turn, turn)
+        vector, as ``add`` would have; how many were embedded."""
+        done = 0
+        while turns := await self._store.unembedded(tenant_id, user_id, limit=batch):
+            texts = [contextual_text(t.previous, t.content) for t in turns]
+            vectors = await self._embeddings.embed_passages(texts)
+            stored = await self._store.set_embeddings(
+                tenant_id, user_id, [t.id for t in turns], vectors, model=self._embeddings.model_id
+            )
+            done += stored
+            if len(turns) < batch or stored == 0:
+                break
+        return done
 
     async def _embedded(
         self, session: SessionRef, messages: builtins.list[NewMessage]

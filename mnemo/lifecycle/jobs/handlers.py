@@ -25,10 +25,12 @@ from mnemo.store.postgres.extractions import ExtractionStore
 from mnemo.store.postgres.jobs import JobRequest, JobStore
 from mnemo.store.postgres.lifecycle import LifecycleStore
 
-__all__ = ["JobHandlers", "Summarize"]
+__all__ = ["EmbedTurns", "JobHandlers", "Summarize"]
 
 logger = logging.getLogger(__name__)
 
+#: Gives a user's turns stored without a vector their vectors: (tenant, user) -> how many.
+EmbedTurns = Callable[[str, str], Awaitable[int]]
 #: Folds one session's summary: (tenant, user, session, policy fields) -> turns folded.
 Summarize = Callable[[str, str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 #: Finished jobs older than this are deleted by the sweep (failed ones are kept).
@@ -48,6 +50,7 @@ class JobHandlers:
         memories: LifecycleStore,
         jobs: JobStore,
         summarize: Summarize | None = None,
+        embed_turns: EmbedTurns | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.optimizer = optimizer
@@ -56,12 +59,15 @@ class JobHandlers:
         self.memories = memories
         self.jobs = jobs
         self.summarize_session = summarize
+        self.embed_turns = embed_turns
 
     async def extract(self, tenant_id: str, user_id: str, *, attempt: int = 0) -> dict[str, Any]:
-        """Drain the user's pending turns; retries go one turn at a time."""
+        """Embed the user's new turns, then drain their pending extraction; retries go
+        one turn at a time. Embedding here keeps ``add(infer=True)`` a plain insert."""
+        embedded = 0 if self.embed_turns is None else await self.embed_turns(tenant_id, user_id)
         batch = None if attempt == 0 else 1
         report = await self.pipeline.drain(tenant_id, user_id, batch=batch)
-        return report.as_dict()
+        return {**report.as_dict(), "embedded_turns": embedded}
 
     async def optimize(self, tenant_id: str, user_id: str) -> dict[str, int]:
         """Decay, consolidate and clean up one user for real."""

@@ -79,6 +79,15 @@ class Keyset:
     id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Unembedded:
+    """A turn stored without a vector: its search text and the previous turn's, if any."""
+
+    id: str
+    content: str
+    previous: str | None
+
+
 class MessageStore:
     """SQL on ``messages``; one method, one statement (appends: one transaction)."""
 
@@ -218,6 +227,25 @@ class MessageStore:
         return await self._db.execute(
             query("messages", "delete_session"), session.params, tenant_id=session.tenant_id
         )
+
+    async def unembedded(self, tenant_id: str, user_id: str, *, limit: int) -> list[Unembedded]:
+        """The user's oldest turns stored without a vector, with the turn before each."""
+        params = {"tenant": tenant_id, "user": user_id, "limit": limit}
+        rows = await self._db.fetch(_q("unembedded_messages"), params, tenant_id=tenant_id)
+        return [Unembedded(str(r["id"]), r["content"], r["previous"]) for r in rows]
+
+    async def set_embeddings(
+        self, tenant_id: str, user_id: str, ids: Sequence[str], vectors: Any, *, model: str
+    ) -> int:
+        """Store vectors for turns that still have none; how many were stored."""
+        params = {
+            "tenant": tenant_id,
+            "user": user_id,
+            "ids": list(ids),
+            "embeddings": list(vectors),
+            "model": model,
+        }
+        return await self._db.execute(_q("set_message_embeddings"), params, tenant_id=tenant_id)
 
     async def _oldest_first(
         self, name: str, session: SessionRef, params: dict[str, Any]

@@ -1115,3 +1115,7 @@ ALTER TABLE memories SET (toast_tuple_target = 4080);
 ALTER TABLE messages SET (toast_tuple_target = 4080);
 ALTER TABLE chunks SET (toast_tuple_target = 4080);
 ALTER TABLE entities SET (toast_tuple_target = 4080);
+
+-- Revision 0008: turns stored without a vector, for the job that embeds them.
+CREATE INDEX messages_unembedded_idx ON messages (tenant_id, user_id, created_at)
+    WHERE embedding IS NULL;

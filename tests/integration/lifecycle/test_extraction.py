@@ -163,3 +163,37 @@ def test_the_sync_face_extracts_too(lifecycle_config: MnemoConfig) -> None:
         result = m.add("I'm allergic to peanuts.", user_id="bob", infer=True, wait=True)
         assert [x.content for x in result.memories] == ["The user is allergic to peanuts."]
         assert m.optimize("bob").counts["examined"] == 1
+
+
+async def test_turns_are_stored_unembedded_then_the_job_embeds_them_in_context(
+    lifecycle_config: MnemoConfig, database_url: str
+) -> None:
+    from dataclasses import replace
+
+    from mnemo.kinds.memories import embedding_texts
+    from mnemo.lifecycle.jobs import WorkerOptions
+
+    off = replace(lifecycle_config, lifecycle=replace(lifecycle_config.lifecycle,
+                                                      in_process_worker=False))  # fmt: skip
+    texts = ["Where did you go on holiday?", "Lisbon, with my sister.", "I love sardines."]
+    async with AsyncMemory(off) as memory:
+        first = await memory.add([turn(texts[0])], user_id="alice", session_id="s", infer=True)
+        rest = await memory.add(
+            [turn(t) for t in texts[1:]], user_id="alice", session_id="s", infer=True
+        )
+        ids = first.ids + rest.ids
+        stored = (
+            "SELECT id::text, embedding IS NULL, embedding_model FROM messages ORDER BY turn_number"
+        )
+        assert rows(database_url, stored) == [(i, True, None) for i in ids]
+        found = await memory.search_messages("sardines", user_id="alice", session_id="s")
+        assert [h.id for h in found] == [ids[2]]  # by words, before any vector exists
+        await memory.worker(WorkerOptions(burst=True, poll_seconds=0.5)).run()
+        model = memory.embedder.model_id
+        assert rows(database_url, stored) == [(i, False, model) for i in ids]
+        expected = await memory.embedder.embed_many(embedding_texts(texts, contextual=True))
+        vectors = rows(database_url, "SELECT embedding::real[] FROM messages ORDER BY turn_number")
+        for (vector,), want in zip(vectors, expected, strict=True):
+            assert vector == pytest.approx(want.tolist(), abs=1e-5)
+        hits = await memory.search_messages("holiday city", user_id="alice", session_id="s")
+        assert hits[0].scores["vector"] > 0

@@ -126,3 +126,26 @@ RETURNING session_id
 -- name: delete_session
 DELETE FROM messages
 WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND session_id = %(session)s
+
+-- name: unembedded_messages
+-- A user's turns stored without a vector (added for extraction, embedded by its
+-- job), oldest first, each with the text of the turn before it in its session.
+SELECT m.id, m.content, prev.content AS previous
+FROM messages m
+LEFT JOIN LATERAL (
+    SELECT p.content FROM messages p
+    WHERE p.tenant_id = m.tenant_id AND p.user_id = m.user_id
+      AND p.session_id = m.session_id AND p.turn_number < m.turn_number
+    ORDER BY p.turn_number DESC
+    LIMIT 1
+) prev ON true
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.embedding IS NULL
+ORDER BY m.created_at, m.session_id, m.turn_number
+LIMIT %(limit)s
+
+-- name: set_message_embeddings
+-- Vectors for turns that have none yet (a turn embedded meanwhile keeps its own).
+UPDATE messages m SET embedding = v.embedding, embedding_model = %(model)s
+FROM unnest(%(ids)s::uuid[], %(embeddings)b::vector[]) AS v(id, embedding)
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.id = v.id
+  AND m.embedding IS NULL
