@@ -71,14 +71,21 @@ async def without_embedding(memory: AsyncMemory, texts: list[str], batch: int) -
     )
 
 
-async def for_extraction(memory: AsyncMemory, texts: list[str], batch: int) -> None:
+async def for_extraction(
+    memory: AsyncMemory, texts: list[str], batch: int, *, clients: int = 1
+) -> None:
+    """``clients`` callers at once, each adding its share for its own user."""
+
+    async def client(number: int, share: list[str]) -> None:
+        for i in range(0, len(share), batch):
+            chunk = [{"role": "user", "content": t} for t in share[i : i + batch]]
+            user = f"ingest-infer-{clients}-{number}-{i // 10_000}"
+            await memory.add(chunk, user_id=user, session_id="s", infer=True)
+
     start = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        chunk = [{"role": "user", "content": t} for t in texts[i : i + batch]]
-        user = f"ingest-infer-{i // 10_000}"
-        await memory.add(chunk, user_id=user, session_id="s", infer=True)
+    await asyncio.gather(*(client(n, texts[n::clients]) for n in range(clients)))
     total = time.perf_counter() - start
-    print(f"conversation turns with add(..., infer=True), batches of {batch}:")
+    print(f"conversation turns with add(..., infer=True), batches of {batch}, {clients} caller(s):")
     print(
         f"  stored + queued {len(texts) / total:8.0f} turns/s  ({total:.1f} s, {len(texts)} turns)"
     )
@@ -95,7 +102,10 @@ async def run(args: argparse.Namespace) -> None:
             await without_embedding(memory, turns(args.plain_turns, 2), args.plain_batch)
             infer_turns = turns(args.infer_turns, 3)
             await for_extraction(memory, infer_turns, args.infer_batch)
-            await for_extraction(memory, infer_turns[: args.infer_turns // 10], 1)
+            for clients in (1, 8):
+                await for_extraction(
+                    memory, infer_turns[: args.infer_turns // 10], 1, clients=clients
+                )
 
 
 def main() -> int:
