@@ -516,7 +516,8 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
 
     async def flush(self) -> None:
         """Write buffered access statistics and cache entries now, and wait for every
-        extraction this engine queued (``WaitTimeout`` after ``wait_timeout_seconds``)."""
+        extraction this engine queued, and any queued before it in the same tenant
+        (``WaitTimeout`` after ``wait_timeout_seconds``)."""
         await self._ready()
         await self._writer.flush()
         await flush_reads(self._working_store, self._working_reads)

@@ -66,7 +66,7 @@ class LifecycleMethods:
     _store: MemoryStore
     _memories: MemoryService
     _runner: WorkerRunner | None
-    _pending_marks: dict[tuple[str, str], int]
+    _pending_marks: dict[str, int]
 
     async def _ready(self) -> None:
         raise NotImplementedError
@@ -193,7 +193,7 @@ class LifecycleMethods:
         # Embedded by the extraction job: storing turns stays a plain insert.
         records = await self._messages.add(scope, messages, in_transaction=enqueue, embed=False)
         ids = [r.id for r in records]
-        self._mark_pending(tenant, user, max(marks, default=0))
+        self._mark_pending(tenant, max(marks, default=0))
         if not wait:
             return AddResult(ids=ids, memories=[], extraction=dict.fromkeys(ids, "pending"))
         states = await self._wait_for(tenant, user, ids)
@@ -260,17 +260,18 @@ class LifecycleMethods:
                 "in_process_worker) to run one inside this process"
             )
 
-    def _mark_pending(self, tenant_id: str, user_id: str, seq: int) -> None:
-        """Remember the newest ledger position this engine queued for a user."""
-        key = (tenant_id, user_id)
-        self._pending_marks[key] = max(seq, self._pending_marks.get(key, 0))
+    def _mark_pending(self, tenant_id: str, seq: int) -> None:
+        """Remember the newest ledger position this engine queued in a tenant (one number
+        per tenant, so a long-running service that never flushes keeps no growing set)."""
+        self._pending_marks[tenant_id] = max(seq, self._pending_marks.get(tenant_id, 0))
 
     async def _flush_jobs(self) -> None:
-        """Wait for every extraction this engine queued (``flush``'s second half)."""
-        for (tenant, user), seq in builtins.list(self._pending_marks.items()):
-            await self._poll(partial(self._extractions.pending_through, tenant, user, seq))
-            if self._pending_marks.get((tenant, user)) == seq:
-                del self._pending_marks[(tenant, user)]
+        """Wait until no turn of a tenant up to the newest one this engine queued there is
+        pending (``flush``'s second half): its own, and any queued before them."""
+        for tenant, seq in builtins.list(self._pending_marks.items()):
+            await self._poll(partial(self._extractions.pending_through, tenant, seq))
+            if self._pending_marks.get(tenant) == seq:
+                del self._pending_marks[tenant]
 
     # -- public methods --------------------------------------------------------------------
 
@@ -314,8 +315,7 @@ class LifecycleMethods:
             retried = await self._extractions.retry_failed(conn, tenant, user)
             for owner in sorted(retried):
                 await self._jobs.defer(conn, extract_job(tenant, owner))
-        for owner, (_, seq) in retried.items():
-            self._mark_pending(tenant, owner, seq)
+        self._mark_pending(tenant, max((seq for _, seq in retried.values()), default=0))
         return sum(count for count, _ in retried.values())
 
     async def job_stats(self, *, user_id: str | None = None) -> dict[str, Any]:

@@ -75,9 +75,9 @@ class ExtractionStore:
         row = await cursor.fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
-    async def pending_through(self, tenant_id: str, user_id: str, seq: int) -> int:
-        """How many of the user's turns up to ledger position ``seq`` are still pending."""
-        params = {"tenant": tenant_id, "user": user_id, "seq": seq}
+    async def pending_through(self, tenant_id: str, seq: int) -> int:
+        """How many of the tenant's turns up to ledger position ``seq`` are still pending."""
+        params = {"tenant": tenant_id, "seq": seq}
         rows = await self.db.fetch(
             query("extractions", "pending_through"), params, tenant_id=tenant_id
         )

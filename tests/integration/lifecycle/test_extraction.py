@@ -197,3 +197,15 @@ async def test_turns_are_stored_unembedded_then_the_job_embeds_them_in_context(
             assert vector == pytest.approx(want.tolist(), abs=1e-5)
         hits = await memory.search_messages("holiday city", user_id="alice", session_id="s")
         assert hits[0].scores["vector"] > 0
+
+
+async def test_a_flush_waits_for_every_user_the_engine_queued(engine: AsyncMemory) -> None:
+    users = [f"user-{n}" for n in range(4)]
+    for user in users:
+        await engine.add([turn(f"I work at Bakery {user[-1]}.")], user_id=user, infer=True)
+    await engine.flush()
+    for user in users:
+        assert [m.content for m in await engine.list(user_id=user)] == [
+            f"Alice works at Bakery {user[-1]}."
+        ]
+    assert (await engine.job_stats())["extraction"] == {"done": 4}

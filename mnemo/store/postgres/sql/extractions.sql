@@ -17,9 +17,9 @@ SELECT max(seq) AS seq FROM message_extractions
 WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND message_id = ANY(%(ids)s::uuid[])
 
 -- name: pending_through
--- How many of the user's turns up to ledger position %(seq)s are still pending.
+-- How many of the tenant's turns up to ledger position %(seq)s are still pending.
 SELECT count(*) AS pending FROM message_extractions
-WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND status = 'pending' AND seq <= %(seq)s
+WHERE tenant_id = %(tenant)s AND status = 'pending' AND seq <= %(seq)s
 
 -- name: pending_turns
 -- The oldest turns of a user still waiting, with their message (NULLs when the
