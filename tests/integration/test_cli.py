@@ -30,6 +30,29 @@ def test_demo_runs_end_to_end(database_url: str) -> None:
     assert "'memories': 6" in result.stdout
 
 
+# README's first command installs mnemo without extras: the CLI must not need them.
+WITHOUT_EXTRAS = """
+import sys
+for name in ("fastapi", "uvicorn", "redis", "prometheus_client", "onnxruntime", "pypdf", "yaml"):
+    sys.modules[name] = None  # importing it now raises ImportError, as if not installed
+from mnemo.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_cli_runs_without_any_extra_installed(database_url: str) -> None:
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", WITHOUT_EXTRAS, *argv]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    demo = cli("demo", "--database-url", database_url)
+    assert demo.returncode == 0, demo.stderr
+    assert "dark roast" in demo.stdout
+    serve = cli("serve", "--database-url", database_url)
+    assert serve.returncode != 0
+    assert "pip install 'mnemo[service]'" in serve.stderr
+
+
 def test_add_search_history_forget(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
     db = ("--database-url", database_url)
     code, out = run(
