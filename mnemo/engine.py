@@ -183,9 +183,6 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
             self.embedder, EmbeddingCacheStore(db), self._writer, self.cache
         )
         self._memories = MemoryService(store, self._embeddings, config.limits)
-        self._user_data = UserDataService(
-            UserDataStore(db), self._memories, max_batch=config.limits.max_batch
-        )
         self._searches = SearchStore(db, ts_config=config.search.text_search_config)
         self._search = HybridSearch(
             MEMORY_TABLE,
@@ -199,6 +196,9 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
         self._wire_reference(db)
         self._wire_conversations(db)
         self._wire_lifecycle(db)
+        self._user_data = UserDataService(
+            UserDataStore(db), self._memories, self._messages, max_batch=config.limits.max_batch
+        )
 
     def _wire_reference(self, db: Database) -> None:
         """Stores of entity memory and reference documents (kept across kind views)."""

@@ -3,21 +3,24 @@
 An export is JSON Lines: a header ``{"type": "export", "version": 1, ...}``, then
 one ``{"type": "row", "table": ..., "data": {...}}`` per stored row of every
 user-scoped table (vectors and other derived columns left out). An import reads
-the same lines: memories are stored again (re-embedded, with new ids, their
-history starting afresh); rows of other tables are counted as skipped until
-their kind supports importing.
+the same lines: current memories are stored again (re-embedded, with new ids, their
+history starting afresh) and conversation turns are stored again session by
+session (re-embedded, same turn numbers, new ids); rows of other tables are counted
+as skipped until their kind supports importing.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from mnemo.core.records import Scope
 from mnemo.errors import InvalidInput
 from mnemo.kinds.memories import MemoryService
+from mnemo.kinds.messages import MessageService
 from mnemo.store.postgres.user_data import UserDataStore
 
 EXPORT_VERSION = 1
@@ -31,14 +34,33 @@ IMPORTED_MEMORY_FIELDS = (
     "agent_id",
     "session_id",
 )
+IMPORTED_MESSAGE_FIELDS = (
+    "role",
+    "name",
+    "tool_calls",
+    "tool_results",
+    "metadata",
+    "created_at",
+    "turn_number",
+    "idempotency_key",
+    "agent_id",
+)
 
 
 class UserDataService:
     """Statistics, export and import of one user's data."""
 
-    def __init__(self, store: UserDataStore, memories: MemoryService, *, max_batch: int) -> None:
+    def __init__(
+        self,
+        store: UserDataStore,
+        memories: MemoryService,
+        messages: MessageService,
+        *,
+        max_batch: int,
+    ) -> None:
         self._store = store
         self._memories = memories
+        self._messages = messages
         self._max_batch = max_batch
 
     async def stats(self, scope: Scope) -> dict[str, Any]:
@@ -63,31 +85,66 @@ class UserDataService:
     ) -> dict[str, dict[str, int]]:
         """Store what an export holds; counts of rows ``imported`` and ``skipped`` by table.
 
-        Every line is checked before anything is stored: a malformed one raises
-        ``InvalidInput`` and nothing is imported.
+        Every line is checked before anything is stored: a malformed line or turn, or
+        a session that already holds turns, raises ``InvalidInput`` and nothing is
+        imported.
         """
-        items, skipped = self._memory_items(lines)
+        items, sessions, skipped = self._sorted_rows(lines)
+        for session_id, turns in sessions.items():
+            session = replace(scope, session_id=session_id)
+            self._messages.prepare(session, turns)
+            if await self._messages.list(session, limit=1):
+                raise InvalidInput(f"session {session_id!r} already holds turns of this user")
         ids = await self._memories.add_many(scope, items) if items else []
-        return {"imported": {"memories": len(ids)}, "skipped": dict(skipped)}
+        stored = 0
+        for session_id, turns in sessions.items():
+            stored += len(await self._messages.add(replace(scope, session_id=session_id), turns))
+        imported = {"memories": len(ids), **({"messages": stored} if stored else {})}
+        return {"imported": imported, "skipped": dict(skipped)}
 
-    def _memory_items(
+    def _sorted_rows(
         self, lines: Iterable[Mapping[str, Any]]
-    ) -> tuple[list[dict[str, Any]], Counter[str]]:
+    ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], Counter[str]]:
+        """Current memories, turns by session in turn order, and skipped rows by table."""
         items: list[dict[str, Any]] = []
+        sessions: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         skipped: Counter[str] = Counter()
         for number, line in enumerate(lines, start=1):
             table, data = _row_of(line, number)
             if table is None:
                 continue
             if table == "memories" and data.get("status", "active") == "active":
-                items.append(
-                    {k: data[k] for k in IMPORTED_MEMORY_FIELDS if data.get(k) is not None}
-                )
+                items.append(_picked(data, IMPORTED_MEMORY_FIELDS))
+            elif table == "messages":
+                sessions[_session_of(data, number)].append(_turn_of(data))
             else:
                 skipped[table] += 1
-        if len(items) > self._max_batch:
-            raise InvalidInput(f"at most {self._max_batch} memories per import, got {len(items)}")
-        return items, skipped
+        turns = sum(len(t) for t in sessions.values())
+        if max(len(items), turns) > self._max_batch:
+            raise InvalidInput(
+                f"at most {self._max_batch} memories and {self._max_batch} turns per import, "
+                f"got {len(items)} and {turns}"
+            )
+        for turns_of_session in sessions.values():
+            turns_of_session.sort(key=lambda turn: turn.get("turn_number") or 0)
+        return items, dict(sessions), skipped
+
+
+def _picked(data: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: data[k] for k in names if data.get(k) is not None}
+
+
+def _session_of(data: Mapping[str, Any], number: int) -> str:
+    session = data.get("session_id")
+    if not isinstance(session, str) or not session:
+        raise InvalidInput(f"line {number}: a messages row needs its session_id")
+    return session
+
+
+def _turn_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A turn as ``add_messages`` takes it; exports keep the text as given in ``body``
+    (``content`` there is what search indexes: the text plus the tools used)."""
+    return {**_picked(data, IMPORTED_MESSAGE_FIELDS), "content": data.get("body")}
 
 
 def _row_of(line: Mapping[str, Any], number: int) -> tuple[str | None, Mapping[str, Any]]:

@@ -131,6 +131,35 @@ async def test_stats_export_and_import(face: Any) -> None:
     ]
 
 
+async def test_an_import_restores_the_conversation_turns(face: Any, memory: AsyncMemory) -> None:
+    await face.add("Hana plays the cello", user_id="hana")
+    turns = [
+        {"role": "user", "content": "Find me a cello teacher", "metadata": {"via": "app"}},
+        {"role": "assistant", "content": "Searching", "tool_calls": [{"id": "c1", "name": "find"}]},
+        {
+            "role": "tool",
+            "content": "2 teachers",
+            "tool_results": [{"output": "2", "tool_call_id": "c1"}],
+        },
+    ]
+    await face.add_messages(turns, user_id="hana", session_id="music")
+    lines = [line async for line in face.export_user("hana")]
+    result = await face.import_user("hana-copy", lines)
+    assert result["imported"] == {"memories": 1, "messages": 3}
+    reader = memory.for_tenant("acme") if isinstance(face, AsyncMnemoClient) else memory
+    copied = await reader.list_messages(user_id="hana-copy", session_id="music")
+    assert [(t.role, t.content, t.turn_number) for t in copied] == [
+        ("user", "Find me a cello teacher", 1), ("assistant", "Searching", 2),
+        ("tool", "2 teachers", 3),
+    ]  # fmt: skip
+    assert copied[0].metadata == {"via": "app"} and copied[2].tool_results == [
+        {"output": "2", "tool_call_id": "c1"}
+    ]
+    with pytest.raises(InvalidInput, match="already holds turns"):
+        await face.import_user("hana-copy", lines)
+    assert len(await face.list(user_id="hana-copy")) == 1  # the refused import stored nothing
+
+
 async def test_the_tutorial_functions(face: Any) -> None:
     memory_id = await face.add_to_memory(42, "The launch is on Tuesday")
     assert isinstance(memory_id, str)
