@@ -276,6 +276,8 @@ def segment(value: str) -> str:
 
 
 def _add_result(data: Any) -> AddResult:
+    if "extraction" in data:  # infer=True: turns stored, extraction queued (202)
+        return AddResult(ids=list(data["ids"]), memories=[], extraction=dict(data["extraction"]))
     record = _record(MemoryRecord, data)
     return AddResult(ids=[record.id], memories=[record])
 

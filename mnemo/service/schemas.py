@@ -149,6 +149,13 @@ class CreatedOut(BaseModel):
     ids: list[str]
 
 
+class QueuedOut(BaseModel):
+    """``POST /memories`` with ``infer``: the stored turns, their extraction queued."""
+
+    ids: list[str]
+    extraction: dict[str, str] = Field(description="each turn's extraction state")
+
+
 class MemoryPage(BaseModel):
     """One page of a listing; ``next_offset`` is ``None`` on the last page."""
 

@@ -186,3 +186,11 @@ async def test_messages_and_the_context_within_its_budget(face: Any) -> None:
         await face.context("anything", user_id="gina", max_tokens=0)
     with pytest.raises(InvalidInput):
         await face.add_messages([{"role": "robot", "content": "hi"}], user_id="gina")
+
+
+async def test_add_with_infer_queues_the_turn_and_returns_at_once(face: Any) -> None:
+    result = await face.add("I love jasmine tea.", user_id="ivy", infer=True)
+    assert isinstance(result, AddResult) and len(result.ids) == 1
+    assert result.memories == [] and result.extraction == {result.ids[0]: "pending"}
+    with pytest.raises(InvalidInput, match="extraction decides"):
+        await face.add("I love jasmine tea.", user_id="ivy", infer=True, kind="fact")

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from mnemo.errors import InvalidInput
 from mnemo.service.deps import MemoryDep, MemoryIdPath, StateDep, UserIdPath, UserIdQuery
@@ -22,6 +23,7 @@ from mnemo.service.schemas import (
     MemoryOut,
     MemoryPage,
     MemoryUpdate,
+    QueuedOut,
     ScopeId,
     SearchBody,
     SearchOut,
@@ -30,12 +32,24 @@ from mnemo.service.schemas import (
 router = APIRouter(prefix=f"{API_PREFIX}/memories", tags=["memories"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=MemoryOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemoryOut,
+    responses={status.HTTP_202_ACCEPTED: {"model": QueuedOut}},
+)
 async def create_memory(body: MemoryCreate, memory: MemoryDep) -> Any:
-    """Store one memory of ``user_id`` (embedded here unless ``embedding`` is given)."""
+    """Store one memory of ``user_id`` (embedded here unless ``embedding`` is given).
+
+    With ``infer`` the text is stored as a conversation turn and its extraction is
+    queued: 202 with the turn's id, and no memory yet.
+    """
     item = body.engine_item()
     content = item.pop("content")
     result = await memory.add(content, user_id=body.user_id, infer=body.infer, **item)
+    if body.infer:
+        queued = QueuedOut(ids=result.ids, extraction=result.extraction)
+        return JSONResponse(queued.model_dump(), status_code=status.HTTP_202_ACCEPTED)
     return result.memories[0]
 
 
