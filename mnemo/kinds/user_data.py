@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from mnemo.core.message_checks import MESSAGE_FIELDS
 from mnemo.core.records import Scope
 from mnemo.errors import InvalidInput
 from mnemo.kinds.memories import MemoryService
@@ -34,17 +35,8 @@ IMPORTED_MEMORY_FIELDS = (
     "agent_id",
     "session_id",
 )
-IMPORTED_MESSAGE_FIELDS = (
-    "role",
-    "name",
-    "tool_calls",
-    "tool_results",
-    "metadata",
-    "created_at",
-    "turn_number",
-    "idempotency_key",
-    "agent_id",
-)
+#: A turn's fields as ``add_messages`` takes them; its text comes from the export's ``body``.
+IMPORTED_MESSAGE_FIELDS = tuple(sorted(MESSAGE_FIELDS - {"content"}))
 
 
 class UserDataService:
