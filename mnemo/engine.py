@@ -197,7 +197,11 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
         self._wire_conversations(db)
         self._wire_lifecycle(db)
         self._user_data = UserDataService(
-            UserDataStore(db), self._memories, self._messages, max_batch=config.limits.max_batch
+            UserDataStore(db),
+            self._memories,
+            self._messages,
+            lambda tenant_id: KeyValueService(self._kv_store, self.cache, config.kv, tenant_id),
+            max_batch=config.limits.max_batch,
         )
 
     def _wire_reference(self, db: Database) -> None:

@@ -4,22 +4,27 @@ An export is JSON Lines: a header ``{"type": "export", "version": 1, ...}``, the
 one ``{"type": "row", "table": ..., "data": {...}}`` per stored row of every
 user-scoped table (vectors and other derived columns left out). An import reads
 the same lines: current memories are stored again (re-embedded, with new ids, their
-history starting afresh) and conversation turns are stored again session by
-session (re-embedded, same turn numbers, new ids); rows of other tables are counted
-as skipped until their kind supports importing.
+history starting afresh), conversation turns session by session (re-embedded, same
+turn numbers, new ids), and key-value entries and settings with their current
+value (their history starts afresh; an expired one is skipped). Rows of other
+tables (working memory, entities, documents, summaries, histories) are counted
+as skipped.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from mnemo.core.message_checks import MESSAGE_FIELDS
 from mnemo.core.records import Scope
+from mnemo.core.values import decode_value, require_key, require_name
 from mnemo.errors import InvalidInput
+from mnemo.kinds.kv import KeyValueService
 from mnemo.kinds.memories import MemoryService
 from mnemo.kinds.messages import MessageService
 from mnemo.store.postgres.user_data import UserDataStore
@@ -39,6 +44,19 @@ IMPORTED_MEMORY_FIELDS = (
 IMPORTED_MESSAGE_FIELDS = tuple(sorted(MESSAGE_FIELDS - {"content"}))
 
 
+@dataclass(frozen=True, slots=True)
+class _ImportedKey:
+    namespace: str
+    key: str
+    agent_id: str | None
+    session_id: str | None
+    value: Any
+    ttl_seconds: float | None
+
+    def address(self) -> dict[str, Any]:
+        return {"agent_id": self.agent_id, "session_id": self.session_id}
+
+
 class UserDataService:
     """Statistics, export and import of one user's data."""
 
@@ -47,12 +65,14 @@ class UserDataService:
         store: UserDataStore,
         memories: MemoryService,
         messages: MessageService,
+        kv_for_tenant: Callable[[str], KeyValueService],
         *,
         max_batch: int,
     ) -> None:
         self._store = store
         self._memories = memories
         self._messages = messages
+        self._kv_for_tenant = kv_for_tenant
         self._max_batch = max_batch
 
     async def stats(self, scope: Scope) -> dict[str, Any]:
@@ -77,29 +97,46 @@ class UserDataService:
     ) -> dict[str, dict[str, int]]:
         """Store what an export holds; counts of rows ``imported`` and ``skipped`` by table.
 
-        Every line is checked before anything is stored: a malformed line or turn, or
-        a session that already holds turns, raises ``InvalidInput`` and nothing is
-        imported.
+        Every line is checked before anything is stored: a malformed line, turn or
+        entry, a session that already holds turns, or a key that is already set
+        raises ``InvalidInput`` and nothing is imported.
         """
-        items, sessions, skipped = self._sorted_rows(lines)
+        items, sessions, keys, skipped = self._sorted_rows(lines)
+        kv = self._kv_for_tenant(scope.tenant_id)
         for session_id, turns in sessions.items():
             session = replace(scope, session_id=session_id)
             self._messages.prepare(session, turns)
             if await self._messages.list(session, limit=1):
                 raise InvalidInput(f"session {session_id!r} already holds turns of this user")
+        for entry in keys:
+            if await kv.entry(entry.namespace, entry.key, user_id=scope.user_id, **entry.address()):
+                raise InvalidInput(f"key {entry.namespace}/{entry.key} is already set")
         ids = await self._memories.add_many(scope, items) if items else []
         stored = 0
         for session_id, turns in sessions.items():
             stored += len(await self._messages.add(replace(scope, session_id=session_id), turns))
-        imported = {"memories": len(ids), **({"messages": stored} if stored else {})}
-        return {"imported": imported, "skipped": dict(skipped)}
+        for entry in keys:
+            await kv.set(
+                entry.namespace, entry.key, entry.value, user_id=scope.user_id,
+                ttl_seconds=entry.ttl_seconds, actor="import", reason="imported",
+                **entry.address(),
+            )  # fmt: skip
+        imported = {"memories": len(ids), "messages": stored, "kv_entries": len(keys)}
+        return {
+            "imported": {table: n for table, n in imported.items() if n or table == "memories"},
+            "skipped": dict(skipped),
+        }
 
     def _sorted_rows(
         self, lines: Iterable[Mapping[str, Any]]
-    ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], Counter[str]]:
-        """Current memories, turns by session in turn order, and skipped rows by table."""
+    ) -> tuple[
+        list[dict[str, Any]], dict[str, list[dict[str, Any]]], list[_ImportedKey], Counter[str]
+    ]:
+        """Current memories, turns by session in turn order, live key-value entries, and
+        skipped rows by table."""
         items: list[dict[str, Any]] = []
         sessions: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        keys: list[_ImportedKey] = []
         skipped: Counter[str] = Counter()
         for number, line in enumerate(lines, start=1):
             table, data = _row_of(line, number)
@@ -109,17 +146,19 @@ class UserDataService:
                 items.append(_picked(data, IMPORTED_MEMORY_FIELDS))
             elif table == "messages":
                 sessions[_session_of(data, number)].append(_turn_of(data))
+            elif table == "kv_entries" and (entry := _key_of(data, number)) is not None:
+                keys.append(entry)
             else:
                 skipped[table] += 1
         turns = sum(len(t) for t in sessions.values())
-        if max(len(items), turns) > self._max_batch:
+        if max(len(items), turns, len(keys)) > self._max_batch:
             raise InvalidInput(
-                f"at most {self._max_batch} memories and {self._max_batch} turns per import, "
-                f"got {len(items)} and {turns}"
+                f"at most {self._max_batch} memories, turns and keys each per import, "
+                f"got {len(items)}, {turns} and {len(keys)}"
             )
         for turns_of_session in sessions.values():
             turns_of_session.sort(key=lambda turn: turn.get("turn_number") or 0)
-        return items, dict(sessions), skipped
+        return items, dict(sessions), keys, skipped
 
 
 def _picked(data: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -131,6 +170,39 @@ def _session_of(data: Mapping[str, Any], number: int) -> str:
     if not isinstance(session, str) or not session:
         raise InvalidInput(f"line {number}: a messages row needs its session_id")
     return session
+
+
+def _key_of(data: Mapping[str, Any], number: int) -> _ImportedKey | None:
+    """A key-value row as it will be set again; ``None`` when it has expired."""
+    ttl = _ttl_left(data.get("expires_at"), number)
+    if ttl is not None and ttl <= 0:
+        return None
+    try:
+        packed = data.get("value_z")
+        raw = bytes.fromhex(packed.removeprefix("\\x")) if isinstance(packed, str) else None
+        value = decode_value(data.get("value"), raw)
+    except (ValueError, zlib.error) as exc:
+        raise InvalidInput(f"line {number}: unreadable key-value value ({exc})") from None
+    return _ImportedKey(
+        namespace=require_name(data.get("namespace")),
+        key=require_key(data.get("key")),
+        agent_id=data.get("agent_id") or None,
+        session_id=data.get("session_id") or None,
+        value=value,
+        ttl_seconds=ttl,
+    )
+
+
+def _ttl_left(expires_at: object, number: int) -> float | None:
+    if expires_at is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(expires_at))
+    except ValueError:
+        raise InvalidInput(f"line {number}: expires_at is not a timestamp") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()
 
 
 def _turn_of(data: Mapping[str, Any]) -> dict[str, Any]:
