@@ -22,6 +22,7 @@ from typing import Any
 
 from mnemo.core.message_checks import MESSAGE_FIELDS
 from mnemo.core.records import Scope
+from mnemo.core.validation import require_timestamp
 from mnemo.core.values import decode_value, require_key, require_name
 from mnemo.errors import InvalidInput
 from mnemo.kinds.kv import KeyValueService
@@ -194,15 +195,8 @@ def _key_of(data: Mapping[str, Any], number: int) -> _ImportedKey | None:
 
 
 def _ttl_left(expires_at: object, number: int) -> float | None:
-    if expires_at is None:
-        return None
-    try:
-        when = datetime.fromisoformat(str(expires_at))
-    except ValueError:
-        raise InvalidInput(f"line {number}: expires_at is not a timestamp") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - datetime.now(UTC)).total_seconds()
+    when = require_timestamp(expires_at, f"line {number}: expires_at")
+    return None if when is None else (when - datetime.now(UTC)).total_seconds()
 
 
 def _turn_of(data: Mapping[str, Any]) -> dict[str, Any]:

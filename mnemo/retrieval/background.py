@@ -78,10 +78,10 @@ class BackgroundWriter:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            # The flag ends the loop even when the cancellation is lost: Python 3.11's
-            # asyncio.wait_for (used by the connection pool) can swallow one.
+            # Stopped by a flag, not by cancelling: a flush under way finishes, and
+            # Python 3.11's asyncio.wait_for (inside the connection pool) cannot
+            # swallow a cancellation and leave the loop running.
             self._stopping.set()
-            self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         await self._flush_logging_failures()
