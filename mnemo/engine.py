@@ -21,16 +21,18 @@ from mnemo.core.document_records import SourcedHit
 from mnemo.core.filters import parse_filters
 from mnemo.core.ids import parse_id
 from mnemo.core.observe import Observers
-from mnemo.core.records import MEMORY_KINDS, AddResult, MemoryEvent, MemoryRecord, Scope, SearchHit
+from mnemo.core.records import AddResult, MemoryEvent, MemoryRecord, Scope, SearchHit
 from mnemo.core.validation import (
     require_content,
+    require_kinds,
     require_limit,
     require_scope_id,
     require_timestamp,
 )
-from mnemo.errors import ConfigurationError, InvalidInput, NotFound
+from mnemo.errors import ConfigurationError, NotFound
 from mnemo.kinds.documents import DocumentService
 from mnemo.kinds.entities import EntityService
+from mnemo.kinds.inspection import InspectionService
 from mnemo.kinds.kv import KeyValueService
 from mnemo.kinds.memories import MemoryService
 from mnemo.kinds.settings import SettingsService
@@ -57,6 +59,7 @@ from mnemo.store.postgres.embedding_cache import EmbeddingCacheStore
 from mnemo.store.postgres.entities import EntityStore
 from mnemo.store.postgres.entity_rows import EntitySearchStore
 from mnemo.store.postgres.filters import scope_fragment
+from mnemo.store.postgres.inspection import InspectionStore
 from mnemo.store.postgres.kv import KeyValueStore
 from mnemo.store.postgres.memories import MEMORY_TABLE, MemoryStore
 from mnemo.store.postgres.meta import MetaStore
@@ -67,8 +70,6 @@ from mnemo.store.postgres.search import SearchStore
 from mnemo.store.postgres.server import embedded_database_url
 from mnemo.store.postgres.user_data import UserDataStore
 from mnemo.store.postgres.working import WorkingStore
-
-MAX_LIST_LIMIT = 1_000
 
 
 class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
@@ -292,6 +293,17 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
             search=self.config.search, limits=self.config.limits, observers=self.observers,
         )  # fmt: skip
 
+    @property
+    def inspect(self) -> InspectionService:
+        """Read views for browsing: users, memories in any state, provenance, sessions,
+        the extraction queue (what the inspector at ``/ui`` shows)."""
+        if not self._opened:
+            return cast(InspectionService, OpensOnUse(self, "inspect"))
+        return InspectionService(
+            InspectionStore(self.db), self._store, self._messages.store, self._extractions,
+            tenant_id=self.config.tenant_id,
+        )  # fmt: skip
+
     # -- memories ------------------------------------------------------------------------
 
     async def add(
@@ -392,7 +404,7 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
         query = require_content(query, max_chars=self.config.limits.max_content_chars, name="query")
         limit = require_limit(limit, maximum=self.config.search.max_limit)
         parsed_filters = parse_filters(filters)
-        checked_kinds = _kinds(kinds)
+        checked_kinds = require_kinds(kinds)
         when = require_timestamp(as_of, "as_of")
         await self._ready()
         with self.observers.timed("search.total"):
@@ -416,14 +428,12 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
         limit: int = 100,
         offset: int = 0,
     ) -> list[MemoryRecord]:
-        """A user's current memories, newest first, ``limit`` at a time from ``offset``."""
-        scope = self._scope(user_id, agent_id, session_id)
-        limit = require_limit(limit, maximum=MAX_LIST_LIMIT)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidInput(f"offset must be a non-negative integer, got {offset!r:.40}")
-        where = scope_fragment(scope, kinds=_kinds(kinds), filters=parse_filters(filters))
-        await self._ready()
-        return await self._store.list_page(where, limit=limit, offset=offset)
+        """A user's current memories, newest first, ``limit`` at a time from ``offset``
+        (memories in other states: ``inspect.memories``)."""
+        return await self.inspect.memories(
+            user_id=user_id, agent_id=agent_id, session_id=session_id, kinds=kinds,
+            filters=filters, limit=limit, offset=offset,
+        )  # fmt: skip
 
     async def update(
         self,
@@ -601,17 +611,6 @@ class AsyncMemory(ConversationMethods, ContextMethods, LifecycleMethods):
 
 async def _no_hits() -> builtins.list[Any]:
     return []
-
-
-def _kinds(kinds: Sequence[str] | None) -> builtins.list[str] | None:
-    if kinds is None:
-        return None
-    if isinstance(kinds, str):
-        kinds = [kinds]
-    unknown = [k for k in kinds if k not in MEMORY_KINDS]
-    if unknown:
-        raise InvalidInput(f"unknown kinds {unknown!r}; known: {list(MEMORY_KINDS)}")
-    return list(kinds)
 
 
 def _resolve_embedder(config: MnemoConfig) -> Embedder:

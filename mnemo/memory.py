@@ -78,6 +78,11 @@ class Memory:
         """``AsyncMemory.messages`` (conversation turns), each method blocking."""
         return SyncProxy(self._engine.messages, self._loop)
 
+    @property
+    def inspect(self) -> SyncProxy:
+        """``AsyncMemory.inspect`` (read views for browsing), each method blocking."""
+        return SyncProxy(self._engine.inspect, self._loop)
+
     def export_user(self, user_id: str) -> builtins.list[dict[str, Any]]:
         """``AsyncMemory.export_user``: every line of a user's export, header first."""
 

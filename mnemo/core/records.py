@@ -17,6 +17,9 @@ MEMORY_KINDS: tuple[str, ...] = (
     "event",
 )
 MemoryStatus = Literal["active", "superseded"]
+#: What a listing of memories can ask for: current, replaced (kept as history), or
+#: removed (deleted or merged away: only their history remembers them).
+LISTED_STATUSES: tuple[str, ...] = ("active", "superseded", "deleted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,9 @@ class MemoryRecord:
     superseded_by: str | None = None
     source_message_ids: list[str] = field(default_factory=list)
     embedding_model: str | None = None
+    pinned: bool = False
+    #: 1 when fresh, falling with the half-life while the memory goes unread.
+    decay_score: float = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -146,7 +146,8 @@ def borrow_from_neighbours(
 
 
 def relevance(candidates: Sequence[Candidate], params: FusionParams) -> dict[str, float]:
-    """Relevance in [0, 1] per candidate: fused, neighbour-boosted, rescaled over the set."""
+    """Relevance in [0, 1] per candidate: fused, neighbour-boosted, rescaled over the set
+    (``rank_candidates`` does the same, keeping what neighbours lent)."""
     final = borrow_from_neighbours(candidates, fuse(candidates, params), params.neighbour_weight)
     return _rescaled(final)
 
@@ -197,11 +198,15 @@ def rank_candidates(
 ) -> list[Scored]:
     """The ``limit`` best candidates by composite score (ties: newer first)."""
     pool = list(candidates)
-    relevances = relevance(pool, fusion)
+    fused = fuse(pool, fusion)
+    boosted = borrow_from_neighbours(pool, fused, fusion.neighbour_weight)
+    relevances = _rescaled(boosted)
     scored = [
         composite(c, relevances[c.id], weights, now=now, half_life_days=half_life_days)
         for c in pool
     ]
+    for item in scored:  # what the neighbours lent, so a reader sees why it ranks here
+        item.scores["neighbour"] = boosted[item.candidate.id] - fused[item.candidate.id]
     scored.sort(key=lambda s: (s.score, s.candidate.created_at, s.candidate.id), reverse=True)
     return scored[:limit]
 

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
+from mnemo.core.records import MEMORY_KINDS
 from mnemo.errors import InvalidInput
 
 MAX_SCOPE_ID_CHARS = 255
@@ -60,6 +61,20 @@ def require_choice(value: object, name: str, choices: Collection[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise InvalidInput(f"{name} must be one of {sorted(choices)}, got {value!r:.80}")
     return value
+
+
+def require_kinds(kinds: object) -> list[str] | None:
+    """Memory kinds to narrow to (one kind or several), or ``None`` for all."""
+    if kinds is None:
+        return None
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    if not isinstance(kinds, Collection):
+        raise InvalidInput(f"kinds must be a list of kinds, got {kinds!r:.80}")
+    unknown = [k for k in kinds if k not in MEMORY_KINDS]
+    if unknown:
+        raise InvalidInput(f"unknown kinds {unknown!r}; known: {list(MEMORY_KINDS)}")
+    return list(kinds)
 
 
 def require_unit(value: object, name: str) -> float:

@@ -1,9 +1,10 @@
 """``create_app(settings)``: the FastAPI application of the mnemo service.
 
 Routes live under ``/api/v1`` (see ``routes``), Prometheus metrics at
-``/metrics``, the OpenAPI docs at ``/docs``. The lifespan opens one engine for
-all tenants and closes it after the last in-flight request (uvicorn waits for
-those on SIGTERM), flushing buffered statistics.
+``/metrics``, the OpenAPI docs at ``/docs``, the memory inspector at ``/ui``.
+The lifespan opens one engine for all tenants and closes it after the last
+in-flight request (uvicorn waits for those on SIGTERM), flushing buffered
+statistics.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from mnemo.config import MnemoConfig
 from mnemo.errors import MnemoError
 from mnemo.service.deps import StateDep
 from mnemo.service.errors import install_error_handlers
+from mnemo.service.inspector import mount_inspector
 from mnemo.service.limits import BodyLimitMiddleware
 from mnemo.service.metrics import MetricsMiddleware, ServiceMetrics
 from mnemo.service.routes import api_routers
@@ -62,6 +64,7 @@ def create_app(
     for router in api_routers():
         app.include_router(router)
     app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
+    mount_inspector(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_request_bytes,

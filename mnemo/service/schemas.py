@@ -130,6 +130,8 @@ class MemoryOut(BaseModel):
     superseded_by: str | None = None
     source_message_ids: list[str] = Field(default_factory=list)
     embedding_model: str | None = None
+    pinned: bool = False
+    decay_score: float = 1.0
 
 
 class SearchHitOut(MemoryOut):
@@ -388,3 +390,133 @@ class ContextOut(BaseModel):
     sections: list[ContextSectionOut]
     dropped: list[DroppedOut]
     timings_ms: dict[str, float]
+
+
+class UserOverviewOut(BaseModel):
+    """One user of the tenant: current memories per kind, history, turns, last activity."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str
+    memories: int
+    kinds: dict[str, int]
+    superseded: int
+    messages: int
+    last_activity: datetime | None
+
+
+class UserPage(BaseModel):
+    """A page of users by id; pass ``next_after`` as ``after`` for the next one."""
+
+    items: list[UserOverviewOut]
+    next_after: str | None
+
+
+class MessageOut(BaseModel):
+    """A stored conversation turn."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    user_id: str
+    session_id: str
+    turn_number: int
+    role: str
+    content: str
+    created_at: datetime
+    agent_id: str | None = None
+    name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_results: list[dict[str, Any]] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    token_count: int = 0
+
+
+class ProvenanceOut(BaseModel):
+    """Where a memory came from (its source turns, their extraction states by turn id)
+    and what it turned into; ``memory.status`` is ``deleted`` for one only its
+    history remembers."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    memory: MemoryOut
+    sources: list[MessageOut]
+    extraction: dict[str, str]
+    superseded_by: MemoryOut | None
+    supersedes: list[MemoryOut]
+
+
+class SessionOut(BaseModel):
+    """A conversation session: its turns and their extraction states (turns per state)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    session_id: str
+    turns: int
+    first_turn: int
+    last_turn: int
+    started_at: datetime
+    last_at: datetime
+    tool_calls: int
+    extraction: dict[str, int]
+
+
+class QueuedTurnOut(BaseModel):
+    """A turn in the extraction ledger, its state and last error, and its text."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+    memory_ids: list[str]
+    updated_at: datetime
+    session_id: str | None
+    turn_number: int | None
+    role: str | None
+    content: str | None
+
+
+ExtractionStatus = Literal["pending", "done", "failed"]
+
+
+class ExtractionQueueOut(BaseModel):
+    """Turns in one extraction state, the tenant's (or user's) turns per state, workers."""
+
+    status: ExtractionStatus
+    counts: dict[str, int]
+    items: list[QueuedTurnOut]
+    live_workers: int
+
+
+class ExtractionStateOut(BaseModel):
+    """Where one turn's extraction stands."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+    memory_ids: list[str]
+    updated_at: datetime
+
+
+class RetryIn(Strict):
+    """``POST /extractions/retry``: dead-lettered turns of one user, or of the tenant."""
+
+    user_id: ScopeId | None = None
+
+
+class RetryOut(BaseModel):
+    retried: int = Field(description="turns queued for extraction again")
+
+
+class RollbackIn(Strict):
+    """``POST /settings/{user_id}/{key}/rollback``: restore what a recorded version set."""
+
+    to_version: int = Field(ge=1, le=2**31 - 1)
+    expected_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    reason: Annotated[str, Field(max_length=1000)] | None = None

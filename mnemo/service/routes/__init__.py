@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from mnemo.service.routes import (
     context,
     conversation,
+    extractions,
     health,
     memories,
     reference,
@@ -26,6 +27,7 @@ def api_routers() -> list[APIRouter]:
         memories.router,
         users.router,
         conversation.router,
+        extractions.router,
         context.router,
         values.router,
         reference.router,

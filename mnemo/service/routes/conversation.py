@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from mnemo.orchestrator import SECTION_NAMES
-from mnemo.service.deps import MemoryDep, UserIdQuery
+from mnemo.service.deps import MemoryDep, UserIdPath, UserIdQuery
 from mnemo.service.schemas import (
     API_PREFIX,
     ConversationOut,
@@ -25,6 +25,7 @@ from mnemo.service.schemas import (
     CreatedOut,
     MessageBatch,
     ScopeId,
+    SessionOut,
 )
 
 router = APIRouter(prefix=API_PREFIX, tags=["conversation"])
@@ -89,3 +90,12 @@ async def list_messages(
         user_id=user_id, session_id=session_id, after_turn=after_turn, limit=limit
     )
     return [record.for_prompt() for record in records]
+
+
+@router.get("/users/{user_id}/sessions", response_model=list[SessionOut])
+async def list_sessions(
+    user_id: UserIdPath, memory: MemoryDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> Any:
+    """The user's conversation sessions, most recently active first, with turn counts,
+    tool calls and their turns per extraction state."""
+    return await memory.inspect.sessions(user_id=user_id, limit=limit)

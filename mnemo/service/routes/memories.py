@@ -1,10 +1,10 @@
-"""``/memories``: create, read, list, change, delete, history, search."""
+"""``/memories``: create, read, list, change, delete, history, provenance, search."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
@@ -23,6 +23,7 @@ from mnemo.service.schemas import (
     MemoryOut,
     MemoryPage,
     MemoryUpdate,
+    ProvenanceOut,
     QueuedOut,
     ScopeId,
     SearchBody,
@@ -80,18 +81,34 @@ async def list_memories(
     session_id: Annotated[ScopeId | None, Query()] = None,
     kind: Annotated[list[Kind] | None, Query(max_length=7)] = None,
     filters: Annotated[str | None, Query(max_length=10_000, description="a JSON filter")] = None,
+    status: Annotated[
+        Literal["active", "superseded", "deleted"] | None,
+        Query(
+            description="active (the default), superseded, or deleted (as history last saw them)"
+        ),
+    ] = None,
+    contains: Annotated[
+        str | None, Query(min_length=1, max_length=1000, description="text the content holds")
+    ] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="the memories valid at this time (without status)")
+    ] = None,
     limit: Annotated[int, Query(ge=1)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Any:
-    """A user's current memories, newest first, one page at a time."""
+    """A user's memories, newest first, one page at a time: current ones, or those
+    superseded, deleted, or valid at ``as_of``; ``contains`` narrows to a text."""
     if limit > state.settings.max_page_size:
         raise InvalidInput(f"limit must be at most {state.settings.max_page_size}, got {limit}")
-    items = await memory.list(
+    items = await memory.inspect.memories(
         user_id=user_id,
         agent_id=agent_id,
         session_id=session_id,
+        status=status,
+        contains=contains,
         kinds=kind,
         filters=_json_filter(filters),
+        as_of=as_of,
         limit=limit,
         offset=offset,
     )
@@ -121,6 +138,14 @@ async def delete_memory(memory_id: MemoryIdPath, memory: MemoryDep) -> Response:
     """Delete a memory; its history keeps what it was."""
     await memory.delete(str(memory_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{memory_id}/provenance", response_model=ProvenanceOut)
+async def memory_provenance(memory_id: MemoryIdPath, memory: MemoryDep) -> Any:
+    """Where a memory came from and what it became: its source turns (with their
+    extraction states), the memory that superseded it and those it superseded.
+    Also answers for a memory deleted or merged away, from its history."""
+    return await memory.inspect.provenance(str(memory_id))
 
 
 @router.get("/{memory_id}/history", response_model=list[EventOut])

@@ -15,11 +15,29 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from mnemo.errors import InvalidInput
-from mnemo.service.deps import MemoryDep, UserIdPath
-from mnemo.service.schemas import API_PREFIX, DeletedOut, ImportOut
+from mnemo.service.deps import MemoryDep, StateDep, UserIdPath
+from mnemo.service.schemas import API_PREFIX, DeletedOut, ImportOut, ScopeId, UserPage
 
 router = APIRouter(prefix=API_PREFIX, tags=["users"])
 JSONL = "application/x-ndjson"
+
+
+@router.get("/users", response_model=UserPage)
+async def list_users(
+    memory: MemoryDep,
+    state: StateDep,
+    after: Annotated[
+        ScopeId | None, Query(description="the last user id of the page before")
+    ] = None,
+    limit: Annotated[int, Query(ge=1)] = 50,
+) -> Any:
+    """The tenant's users with memories or conversation turns, by id: current memories
+    per kind, superseded ones, turns, last activity."""
+    if limit > state.settings.max_page_size:
+        raise InvalidInput(f"limit must be at most {state.settings.max_page_size}, got {limit}")
+    users = await memory.inspect.users(after=after, limit=limit)
+    more = len(users) == limit
+    return {"items": users, "next_after": users[-1].user_id if more else None}
 
 
 @router.get("/memories/{user_id}/stats")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from mnemo.errors import NotFound
 from mnemo.service.auth import Principal
 from mnemo.service.deps import MemoryDep, PrincipalDep, UserIdPath
-from mnemo.service.schemas import API_PREFIX, ScopeId, ValueIn
+from mnemo.service.schemas import API_PREFIX, RollbackIn, ScopeId, ValueIn
 
 router = APIRouter(prefix=API_PREFIX, tags=["settings and key-value"])
 KeyPath = Annotated[str, Path(min_length=1, max_length=255)]
@@ -67,6 +67,19 @@ async def set_setting(
         key, body.value, user_id=user_id, agent_id=agent_id, session_id=session_id,
         expected_version=body.expected_version, reason=body.reason,
         ttl_seconds=body.ttl_seconds, actor=_actor(caller),
+    )  # fmt: skip
+
+
+@router.post("/settings/{user_id}/{key}/rollback")
+async def rollback_setting(
+    user_id: UserIdPath, key: KeyPath, body: RollbackIn, memory: MemoryDep, caller: PrincipalDep,
+    agent_id: AgentQuery = None, session_id: SessionQuery = None,
+) -> Any:  # fmt: skip
+    """Make the setting hold what version ``to_version`` set (recorded as a new version);
+    the new entry, or ``null`` when that version was a removal; 404 for no such version."""
+    return await memory.settings.rollback(
+        key, body.to_version, user_id=user_id, agent_id=agent_id, session_id=session_id,
+        expected_version=body.expected_version, reason=body.reason, actor=_actor(caller),
     )  # fmt: skip
 
 

@@ -152,7 +152,7 @@ def _condition(cond: Condition, names: Iterator[str]) -> Fragment:
         test = sql.SQL("{} IS NOT NULL").format(field_json)
         return Fragment(test if cond.value else sql.SQL("NOT ({})").format(test), params)
     if op == "$contains":
-        params[value_name] = "%" + _escape_like(cond.value) + "%"
+        params[value_name] = like_pattern(cond.value)
         text = sql.SQL("(m.metadata #>> {})").format(sql.Placeholder(path_name))
         return Fragment(sql.SQL("{} ILIKE {}").format(text, value), params)
     params[value_name] = Jsonb(cond.value)
@@ -172,8 +172,10 @@ def _nest(path: tuple[str, ...], value: Any) -> Any:
     return value
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def like_pattern(text: str) -> str:
+    """An ``(I)LIKE`` pattern matching ``text`` anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _names() -> Iterator[str]:

@@ -40,6 +40,8 @@ RECORD_COLUMNS = (
     "superseded_by",
     "source_message_ids",
     "embedding_model",
+    "pinned",
+    "decay_score",
 )
 _COLUMNS = sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(c)) for c in RECORD_COLUMNS)
 

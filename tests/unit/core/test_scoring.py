@@ -164,8 +164,28 @@ def test_composite_score_is_within_unit_interval(
     )
     assert all(0.0 <= s.score <= 1.0 for s in ranked)
     assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
-    expected = {"relevance", "recency", "access", "confidence", "importance", "vector", "lexical"}
+    expected = {"relevance", "recency", "access", "confidence", "importance", "vector", "lexical",
+                "neighbour"}  # fmt: skip
     assert all(expected <= set(s.scores) for s in ranked)
+
+
+def test_the_breakdown_says_what_neighbours_lent() -> None:
+    question = candidate("question", 0.9, 12.0, next_id="answer")
+    answer = candidate("answer", 0.55, 0.0, prev_id="question")
+    alone = candidate("alone", 0.6, 0.0)
+    filler = [candidate(f"f{i}", 0.3, 0.0) for i in range(10)]
+    pool = [question, answer, alone, *filler]
+    params = FusionParams()
+    ranked = {
+        s.candidate.id: s.scores
+        for s in rank_candidates(
+            pool, scoring_preset("relevance"), params, now=NOW, half_life_days=30, limit=len(pool)
+        )
+    }
+    assert ranked["alone"]["neighbour"] == 0.0
+    lent = params.neighbour_weight * fuse(pool, params)["question"]
+    assert ranked["answer"]["neighbour"] == pytest.approx(lent) and lent > 0
+    assert ranked["answer"]["relevance"] == pytest.approx(relevance(pool, params)["answer"])
 
 
 def test_long_form_preset_prefers_the_recent_memory_at_equal_relevance() -> None:

@@ -1,0 +1,76 @@
+"""Real data for the inspector's browser tests, stored through the engine as an
+application would: extracted memories with a supersession, a conversation with a
+tool call, a dead-lettered turn, a document, a setting with history, hostile text,
+and a second tenant whose rows must never show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from mnemo import AsyncMemory, MnemoConfig
+from tests.integration.lifecycle.conftest import FAST
+from tests.support.dead_letters import dead_letter
+
+TENANT = "acme"
+MARCH = datetime(2024, 3, 10, 9, 0, tzinfo=UTC)
+JUNE = datetime(2024, 6, 2, 18, 30, tzinfo=UTC)
+AUGUST = datetime(2024, 8, 20, 14, 0, tzinfo=UTC)
+#: Markup and script in stored text: the inspector must show it as text, inertly.
+HOSTILE = (
+    '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+    '<a href="javascript:window.__pwned=3">click</a>'
+)
+#: User ids travel in URL paths, where "/" cannot appear (it would split the path).
+HOSTILE_USER = '<img src=x onerror="window.__pwned=4">mallory'
+
+
+@dataclass(frozen=True)
+class Seeded:
+    paris: str
+    berlin: str
+    hostile: str
+    failed_turn: str
+
+
+def user_turn(content: str, when: datetime) -> dict[str, object]:
+    return {"role": "user", "name": "Alice", "content": content, "created_at": when}
+
+
+async def seed(config: MnemoConfig) -> Seeded:
+    """Store the inspector's test data in ``config``'s database (tenant ``acme``)."""
+    config = replace(config, lifecycle=FAST, tenant_id=TENANT)
+    failed = await dead_letter(config, user_turn("I'm allergic to peanuts.", AUGUST),
+                               user_id="alice", session_id="health")  # fmt: skip
+    async with AsyncMemory(config) as m:
+        first = await m.add([user_turn("I live in Paris.", MARCH)], user_id="alice",
+                            session_id="trip", infer=True, wait=True)  # fmt: skip
+        second = await m.add(
+            [user_turn("I moved to Berlin last week. I love hiking.", JUNE),
+             {"role": "assistant", "content": "Noted, I'll look for trails near Berlin.",
+              "created_at": JUNE,
+              "tool_calls": [{"id": "call_1", "type": "function", "function": {
+                  "name": "find_trails", "arguments": '{"city": "Berlin", "note": "' +
+                  HOSTILE.replace('"', "'") + '"}'}}]},
+             {"role": "tool", "content": "3 trails found", "created_at": JUNE,
+              "tool_results": [{"tool_call_id": "call_1", "name": "find_trails",
+                                "output": "Grunewald, Tegel"}]}],
+            user_id="alice", session_id="trip", infer=True, wait=True,
+        )  # fmt: skip
+        hostile = await m.add(HOSTILE, user_id="alice", kind="note", created_at=AUGUST)
+        await m.add("Alice prefers window seats on trains.", user_id="alice",
+                    kind="preference", importance=0.8, created_at=AUGUST)  # fmt: skip
+        await m.documents.load("rail-pass.md", "# Rail pass\n\nThe pass covers every regional "
+                               "train in Germany until December.\n\n## Refunds\n\nRefunds take "
+                               "ten days.", user_id="alice")  # fmt: skip
+        for value, reason in (("calm", "first set-up"), ("cheerful", "user asked"),
+                              (HOSTILE, "a hostile value")):  # fmt: skip
+            await m.settings.set("voice", value, user_id="alice", actor="app", reason=reason)
+        await m.add("Bob's only note: call the bank.", user_id="bob")
+        await m.add("Carol keeps bees.", user_id="carol")
+        await m.add("A note of a user with a hostile id.", user_id=HOSTILE_USER)
+        await m.for_tenant("other").add("zed's secret: the vault code is 7731", user_id="zed")
+        await m.flush()
+    paris = first.memories[0].id
+    berlin = next(r.id for r in second.memories if "Berlin" in r.content)
+    return Seeded(paris=paris, berlin=berlin, hostile=hostile.id, failed_turn=failed)

@@ -1,0 +1,256 @@
+"""Clicking through the inspector as a person would, against a real ``mnemo serve``.
+
+The tests share one seeded server and run in this order; those that change data
+(retry, rollback, edit, erase) each work on rows no other test reads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from urllib.parse import quote
+
+import pytest
+
+from tests.browser.conftest import Browser, Inspector, screenshot
+from tests.browser.seed import HOSTILE, HOSTILE_USER
+from tests.support.tiers import required_tiers
+
+# Without Playwright the module skips, unless the browser tier is required (CI).
+if "browser" in required_tiers():
+    expect = importlib.import_module("playwright.sync_api").expect
+else:
+    expect = pytest.importorskip("playwright.sync_api", reason="browser tier: no playwright").expect
+
+
+def sign_in(browser: Browser, inspector: Inspector, hash_route: str = "#/") -> None:
+    page = browser.page
+    page.goto(inspector.url(hash_route))
+    page.fill("#api-key", inspector.key)
+    page.click("text=Use key")
+    expect(page.locator("#health [data-check=postgresql] .badge")).to_have_text("ok")
+
+
+def test_the_key_is_asked_for_kept_for_the_session_only_and_forgotten(
+    browser: Browser, inspector: Inspector
+) -> None:
+    page = browser.page
+    page.goto(inspector.url())
+    expect(page.locator("#api-key")).to_be_visible()
+    sign_in(browser, inspector)
+    users = page.locator("a.user-link")
+    expect(users.first).to_be_visible()
+    shown = users.all_inner_texts()
+    assert {"alice", "bob", "carol", HOSTILE_USER} <= set(shown)
+    assert "zed" not in shown  # another tenant's user
+    assert page.evaluate("() => localStorage.length") == 0
+    assert page.evaluate("() => document.cookie") == ""
+    assert page.evaluate("() => sessionStorage.getItem('mnemo.inspector.key')") == inspector.key
+    screenshot(browser, "users")
+    page.click("#forget-key")
+    expect(page.locator("#api-key")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.length") == 0
+
+
+def test_hostile_stored_content_stays_inert_text(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    sign_in(browser, inspector)
+    expect(page.locator("a.user-link", has_text="mallory")).to_have_text(HOSTILE_USER)
+    page.goto(inspector.url("#/user/alice/memories"))
+    expect(page.locator("a.memory-link", has_text="onerror")).to_have_text(HOSTILE)
+    page.goto(inspector.url(f"#/memory/{inspector.seeded.hostile}"))
+    expect(page.locator("#memory-content")).to_have_text(HOSTILE)
+    page.goto(inspector.url("#/user/alice/settings?key=voice"))
+    expect(page.locator("#setting-history")).to_contain_text("onerror")
+    page.goto(inspector.url("#/user/alice/conversations/trip"))
+    expect(page.locator("#turns")).to_contain_text("find_trails")
+    page.goto(inspector.url(f"#/user/{quote(HOSTILE_USER, safe='')}/memories"))
+    expect(page.locator("#user-id")).to_have_text(HOSTILE_USER)
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("main img, main script, main b, main a[href^=javascript]").count() == 0
+
+
+def test_filters_and_the_as_of_slider(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/alice/memories")
+    memories = page.locator("a.memory-link")
+    expect(memories.filter(has_text="Berlin")).to_have_count(1)
+    expect(memories.filter(has_text="Paris")).to_have_count(0)
+    screenshot(browser, "user-memories")
+    page.select_option("#filter-status", "superseded")
+    page.click("text=Filter")
+    expect(memories).to_have_text(["Alice lives in Paris."])
+    page.select_option("#filter-status", "active")
+    page.select_option("#filter-kind", "preference")
+    page.fill("#filter-text", "WINDOW")
+    page.click("text=Filter")
+    expect(memories).to_have_text(["Alice prefers window seats on trains."])
+    page.goto(inspector.url("#/user/alice/memories"))
+    expect(memories.filter(has_text="Berlin")).to_have_count(1)
+    slider = page.locator("#as-of")
+    # April 2024: after Paris was learned, before Berlin replaced it.
+    page.evaluate(
+        """() => { const s = document.getElementById('as-of');
+        const first = new Date('2024-03-10T09:00:00Z').getTime(), now = Date.now();
+        s.value = String(Math.round((new Date('2024-04-15T00:00:00Z') - first) / (now - first)
+            * Number(s.max)));
+        s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }"""
+    )
+    expect(page.locator("#as-of-label")).to_contain_text("as of 2024-04")
+    expect(memories).to_have_text(["Alice lives in Paris."])
+    assert slider.is_visible()
+    page.click("#as-of-now")
+    expect(memories.filter(has_text="Berlin")).to_have_count(1)
+
+
+def test_a_memory_its_sources_history_and_supersession(
+    browser: Browser, inspector: Inspector
+) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/alice/memories")
+    page.locator("a.memory-link", has_text="Berlin").click()
+    expect(page.locator("#memory-content")).to_contain_text("Berlin")
+    expect(page.locator("#supersedes")).to_contain_text("Alice lives in Paris.")
+    expect(page.locator("#history li[data-event=add]")).to_have_count(1)
+    screenshot(browser, "memory")
+    page.locator("#supersedes a").click()
+    expect(page.locator("#memory-content")).to_have_text("Alice lives in Paris.")
+    expect(page.locator("#superseded-by")).to_contain_text("Berlin")
+    supersede = page.locator("#history li[data-event=supersede]")
+    expect(supersede).to_contain_text("superseded_by")
+    expect(supersede.locator("table.changes")).to_contain_text("active")
+    page.locator(".source-turn a.turn-link").click()
+    expect(page).to_have_url(re.compile(r"conversations/trip\?turn=1$"))
+    expect(page.locator("#turns li.focus")).to_contain_text("I live in Paris.")
+    expect(page.locator("#turns li.focus .extraction .badge")).to_have_text("done")
+
+
+def test_search_draws_a_bar_per_score_component(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/alice/search")
+    page.fill("#search-query", "where does Alice live?")
+    page.press("#search-query", "Enter")
+    results = page.locator("#search-results > li")
+    expect(results.filter(has_text="Berlin")).to_have_count(1)
+    first = results.first
+    for component in ("vector", "lexical", "neighbour", "relevance", "recency", "access",
+                      "confidence", "importance"):  # fmt: skip
+        row = first.locator(f".bar-row[data-component={component}]")
+        expect(row.locator(".bar-fill")).to_have_count(1)
+        expect(row.locator(".bar-value")).to_have_text(re.compile(r"^-?\d+(\.\d+)?$"))
+    width = first.locator(".bar-row[data-component=vector] .bar-fill").evaluate(
+        "e => parseFloat(e.style.width)"
+    )
+    assert 0 < width <= 100
+    screenshot(browser, "search")
+
+
+def test_context_shows_tokens_per_section_and_what_was_dropped(
+    browser: Browser, inspector: Inspector
+) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/alice/context")
+    page.fill("#context-query", "what should I know about Alice's trip?")
+    page.fill("#context-budget", "60")
+    page.click("text=Compose")
+    expect(page.locator("#context-total")).to_contain_text("of 60")
+    sections = page.locator(".context-section")
+    expect(sections.first).to_be_visible()
+    assert sections.count() >= 3
+    expect(sections.filter(has_text="tokens").first).to_contain_text("/")
+    expect(page.locator("text=over budget").first).to_be_visible()
+    screenshot(browser, "context")
+
+
+def test_conversations_show_tool_calls_and_extraction_state(
+    browser: Browser, inspector: Inspector
+) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/alice/conversations")
+    expect(page.locator("a.session-link")).to_have_text(["health", "trip"])
+    page.locator("a.session-link", has_text="trip").click()
+    turns = page.locator("#turns > li")
+    expect(turns).to_have_count(4)
+    expect(turns.nth(2)).to_contain_text("find_trails")
+    expect(turns.nth(3)).to_contain_text("Grunewald")
+    expect(turns.nth(1).locator(".extraction .badge")).to_have_text("done")
+    screenshot(browser, "conversation")
+
+
+def test_a_dead_lettered_turn_is_shown_with_its_error_and_retried(
+    browser: Browser, inspector: Inspector
+) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/queue")
+    failed = page.locator("tr.queued")
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("I'm allergic to peanuts.")
+    expect(failed).to_contain_text("LLMError")
+    screenshot(browser, "queue")
+    page.click("#retry-failed")
+    expect(page.locator("tr.queued")).to_have_count(0)
+    page.click("[data-status=done]")
+    done = page.locator(f"tr.queued[data-message='{inspector.seeded.failed_turn}']")
+    expect(done).to_have_count(1, timeout=30_000)
+    expect(page.locator("#health")).to_contain_text("0 failed")
+
+
+def test_documents_are_listed_and_searchable(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/alice/documents")
+    expect(page.locator("table.grid")).to_contain_text("rail-pass.md")
+    page.fill("#document-query", "how long do refunds take?")
+    page.click("text=Search documents")
+    expect(page.locator("#document-results li").first).to_contain_text("ten days")
+
+
+def test_a_setting_is_rolled_back_from_its_history(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/alice/settings")
+    page.locator("a.setting-link", has_text="voice").click()
+    history = page.locator("#setting-history tbody tr")
+    expect(history).to_have_count(3)
+    screenshot(browser, "settings")
+    page.click("button.rollback[data-version='1']")
+    expect(history).to_have_count(4)
+    expect(history.nth(3)).to_contain_text("rolled back to version 1 in the inspector")
+    expect(page.locator("table.grid").first).to_contain_text('"calm"')
+
+
+def test_editing_then_deleting_a_memory(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/bob/memories")
+    page.locator("a.memory-link").click()
+    page.fill("#edit-content", "Bob's only note: call the bank on Monday.")
+    page.fill("#edit-importance", "0.9")
+    page.check("#edit-pinned")
+    page.click("#save-memory")
+    expect(page.locator("#memory-content")).to_have_text(
+        "Bob's only note: call the bank on Monday."
+    )
+    update = page.locator("#history li[data-event=update]")
+    expect(update).to_contain_text("call the bank on Monday")
+    expect(update.locator("table.changes")).to_contain_text("pinned")
+    page.click("#delete-memory")
+    page.click("#delete-memory")
+    expect(page.locator("#history li[data-event=delete]")).to_have_count(1)
+    expect(page.locator(".badge-deleted").first).to_be_visible()
+    page.goto(inspector.url("#/user/bob/memories?status=deleted"))
+    expect(page.locator("a.memory-link")).to_have_text(
+        ["Bob's only note: call the bank on Monday."]
+    )
+
+
+def test_erasing_a_user_needs_the_typed_id(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    sign_in(browser, inspector, "#/user/carol/memories")
+    page.click("#erase-user")
+    erase = page.locator("text=Erase everything")
+    expect(erase).to_be_disabled()
+    page.fill("input[name=confirm]", "caro")
+    expect(erase).to_be_disabled()
+    page.fill("input[name=confirm]", "carol")
+    erase.click()
+    expect(page.locator("#erased")).to_contain_text("memories: 1")
+    page.click("#erased a")
+    expect(page.locator("a.user-link", has_text="carol")).to_have_count(0)
