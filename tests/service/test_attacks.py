@@ -375,6 +375,50 @@ REJECTED: list[Case] = [
         lambda a: {"method": "GET", "url": f"{API}/documents/{VICTIM_USER}/{uuid.uuid4()}"},
         (404,),
     ),
+    # -- the inspector's routes ----------------------------------------------------------
+    Case("unauthenticated user list", req("GET", "/users"), (401,), key="none"),
+    Case("victim memory provenance", req("GET", "/memories/{victim}/provenance"), (404,)),
+    Case(
+        "unknown listing status",
+        req("GET", "/memories", params={"user_id": "a1", "status": "active' OR '1'='1"}),
+        (422,),
+    ),
+    Case(
+        "text filter over the limit",
+        req("GET", "/memories", params={"user_id": "a1", "contains": "x" * 1001}),
+        (422,),
+    ),
+    Case(
+        "status with as_of",
+        req(
+            "GET",
+            "/memories",
+            params={"user_id": "a1", "status": "deleted", "as_of": "2024-01-01T00:00:00Z"},
+        ),
+        (422,),
+    ),
+    Case("user page over the limit", req("GET", "/users", params={"limit": 201}), (422,)),
+    Case("unknown queue status", req("GET", "/extractions", params={"status": "all"}), (422,)),
+    Case(
+        "extraction state of a non-uuid",
+        req("GET", "/users/a1/extractions", params={"message_id": "1 OR 1=1"}),
+        (422,),
+    ),
+    Case(
+        "retry naming a tenant",
+        req("POST", "/extractions/retry", json={"tenant_id": "beta"}),
+        (422,),
+    ),
+    Case(
+        "roll back the victim user's setting",
+        req("POST", f"/settings/{VICTIM_USER}/codename/rollback", json={"to_version": 1}),
+        (404,),
+    ),
+    Case(
+        "rollback to version 0",
+        req("POST", "/settings/a1/k/rollback", json={"to_version": 0}),
+        (422,),
+    ),
     # -- routes and methods ----------------------------------------------------------
     Case("unknown route", req("GET", "/admin/tenants"), (404,)),
     Case("wrong method", req("PUT", "/memories", json=memory_body()), (405,)),
@@ -406,6 +450,25 @@ ISOLATED: list[Case] = [
             "content": b'{"type": "row", "table": "memories",'
             b' "data": {"content": "planted", "tenant_id": "beta"}}\n',
         },
+        (200,),
+    ),
+    Case("list the tenant's users", req("GET", "/users"), (200,)),
+    Case("victim user's sessions", req("GET", f"/users/{VICTIM_USER}/sessions"), (200,)),
+    Case(
+        "victim user's deleted memories",
+        req("GET", "/memories", params={"user_id": VICTIM_USER, "status": "deleted"}),
+        (200,),
+    ),
+    Case(
+        "victim user's memories as of a date",
+        req("GET", "/memories", params={"user_id": VICTIM_USER, "as_of": "2100-01-01T00:00:00Z"}),
+        (200,),
+    ),
+    Case("the extraction queue", req("GET", "/extractions"), (200,)),
+    Case("retry every failed extraction", req("POST", "/extractions/retry"), (200,)),
+    Case(
+        "retry the victim user's extractions",
+        req("POST", "/extractions/retry", json={"user_id": VICTIM_USER}),
         (200,),
     ),
     Case(
