@@ -15,8 +15,6 @@ from typing import Any, Self, cast
 
 from mnemo._lazy import OpensOnUse
 from mnemo.config import MnemoConfig
-from mnemo.context_methods import ContextMethods
-from mnemo.conversations import ConversationMethods
 from mnemo.core.document_records import SourcedHit
 from mnemo.core.filters import parse_filters
 from mnemo.core.ids import parse_id
@@ -28,6 +26,9 @@ from mnemo.core.validation import (
     require_scope_id,
     require_timestamp,
 )
+from mnemo.engine.context import ContextMethods
+from mnemo.engine.conversations import ConversationMethods
+from mnemo.engine.lifecycle import LifecycleMethods
 from mnemo.errors import ConfigurationError, InvalidInput, NotFound
 from mnemo.kinds.documents import DocumentService
 from mnemo.kinds.entities import EntityService
@@ -42,7 +43,6 @@ from mnemo.kinds.working import (
     flush_reads_on_close,
 )
 from mnemo.lifecycle.reembed import Progress, reembed_store
-from mnemo.lifecycle_methods import LifecycleMethods
 from mnemo.providers.embedders.base import Embedder
 from mnemo.providers.llms.base import LLM
 from mnemo.retrieval.background import BackgroundWriter
