@@ -15,8 +15,9 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from mnemo import MnemoConfig
 from mnemo.providers.embedders.base import Embedder
-from tests.browser.seed import TENANT, Seeded, seed
+from tests.browser.seed import TENANT, Seeded, seed, seed_dead_letter
 from tests.conftest import create_database, drop_database, with_database
 from tests.service.conftest import PEPPER
 from tests.service.test_serve import free_port, run_cli, wait_until_ready
@@ -71,17 +72,7 @@ def inspector(
     name = f"mnemo_browser_{uuid.uuid4().hex[:12]}"
     create_database(server_url, name, template=conninfo_to_dict(template_url)["dbname"])
     database_url = with_database(server_url, name)
-    try:
-        config = MnemoConfig(database_url=database_url, embedder=embedder)
-        # The session's event loop runs in this thread; the seeding gets its own.
-        with ThreadPoolExecutor(1) as thread:
-            seeded = thread.submit(asyncio.run, seed(config)).result()
-        yield from _serving(database_url, seeded, tmp_path_factory.mktemp("inspector"))
-    finally:
-        drop_database(server_url, name)
-
-
-def _serving(database_url: str, seeded: Seeded, logs: Path) -> Iterator[Inspector]:
+    config = MnemoConfig(database_url=database_url, embedder=embedder)
     env = {
         **os.environ,
         "MNEMO_DATABASE_URL": database_url,
@@ -91,18 +82,37 @@ def _serving(database_url: str, seeded: Seeded, logs: Path) -> Iterator[Inspecto
         "MNEMO_RATE_LIMIT_RPS": "0",
         "MNEMO_IN_PROCESS_WORKER": "true",
     }
-    key = run_cli("keys", "create", "--tenant", TENANT, "--name", "inspector", env=env).split()[0]
+    # The session's event loop runs in this thread; the seeding gets one of its own.
+    try:
+        with ThreadPoolExecutor(1) as thread:
+            failed = thread.submit(asyncio.run, seed_dead_letter(config)).result()
+            # The service starts (and loads its model) while the rest is stored.
+            with serving(env, tmp_path_factory.mktemp("inspector") / "serve.log") as ready:
+                seeded = thread.submit(asyncio.run, seed(config, failed)).result()
+                key = run_cli("keys", "create", "--tenant", TENANT, "--name", "ui", env=env)
+                yield Inspector(ready(), key.split()[0], seeded, database_url)
+    finally:
+        drop_database(server_url, name)
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[Callable[[], str]]:
+    """``mnemo serve`` started at once; the function given waits until it is ready and
+    returns its URL. Stopped (SIGTERM) on exit."""
     port = free_port()
-    log = logs / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "mnemo.cli.main", "serve", "--port", str(port)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
-    try:
+
+    def ready() -> str:
         wait_until_ready(base_url, process, log)
-        yield Inspector(base_url, key, seeded, database_url)
+        return base_url
+
+    try:
+        yield ready
     finally:
         process.terminate()
         try:

@@ -37,12 +37,20 @@ def user_turn(content: str, when: datetime) -> dict[str, object]:
     return {"role": "user", "name": "Alice", "content": content, "created_at": when}
 
 
-async def seed(config: MnemoConfig) -> Seeded:
-    """Store the inspector's test data in ``config``'s database (tenant ``acme``)."""
-    config = replace(config, lifecycle=FAST, tenant_id=TENANT)
-    failed = await dead_letter(config, user_turn("I'm allergic to peanuts.", AUGUST),
-                               user_id="alice", session_id="health")  # fmt: skip
-    async with AsyncMemory(config) as m:
+def seeding_config(config: MnemoConfig) -> MnemoConfig:
+    """``config`` for tenant ``acme`` with a fast in-process worker."""
+    return replace(config, lifecycle=FAST, tenant_id=TENANT)
+
+
+async def seed_dead_letter(config: MnemoConfig) -> str:
+    """A turn of alice whose extraction failed for good (before any other worker runs)."""
+    return await dead_letter(seeding_config(config), user_turn("I'm allergic to peanuts.", AUGUST),
+                             user_id="alice", session_id="health")  # fmt: skip
+
+
+async def seed(config: MnemoConfig, failed: str) -> Seeded:
+    """Store the rest of the inspector's test data in ``config``'s database."""
+    async with AsyncMemory(seeding_config(config)) as m:
         first = await m.add([user_turn("I live in Paris.", MARCH)], user_id="alice",
                             session_id="trip", infer=True, wait=True)  # fmt: skip
         second = await m.add(
