@@ -146,10 +146,17 @@ def borrow_from_neighbours(
 
 
 def relevance(candidates: Sequence[Candidate], params: FusionParams) -> dict[str, float]:
-    """Relevance in [0, 1] per candidate: fused, neighbour-boosted, rescaled over the set
-    (``rank_candidates`` does the same, keeping what neighbours lent)."""
-    final = borrow_from_neighbours(candidates, fuse(candidates, params), params.neighbour_weight)
-    return _rescaled(final)
+    """Relevance in [0, 1] per candidate: fused, neighbour-boosted, rescaled over the set."""
+    return relevance_and_loans(candidates, params)[0]
+
+
+def relevance_and_loans(
+    candidates: Sequence[Candidate], params: FusionParams
+) -> tuple[dict[str, float], dict[str, float]]:
+    """``relevance`` and, per candidate, what its neighbours lent it (in fused units)."""
+    fused = fuse(candidates, params)
+    boosted = borrow_from_neighbours(candidates, fused, params.neighbour_weight)
+    return _rescaled(boosted), {cid: boosted[cid] - fused[cid] for cid in fused}
 
 
 def recency(created_at: datetime, now: datetime, half_life_days: float) -> float:
@@ -198,15 +205,13 @@ def rank_candidates(
 ) -> list[Scored]:
     """The ``limit`` best candidates by composite score (ties: newer first)."""
     pool = list(candidates)
-    fused = fuse(pool, fusion)
-    boosted = borrow_from_neighbours(pool, fused, fusion.neighbour_weight)
-    relevances = _rescaled(boosted)
+    relevances, loans = relevance_and_loans(pool, fusion)
     scored = [
         composite(c, relevances[c.id], weights, now=now, half_life_days=half_life_days)
         for c in pool
     ]
     for item in scored:  # what the neighbours lent, so a reader sees why it ranks here
-        item.scores["neighbour"] = boosted[item.candidate.id] - fused[item.candidate.id]
+        item.scores["neighbour"] = loans[item.candidate.id]
     scored.sort(key=lambda s: (s.score, s.candidate.created_at, s.candidate.id), reverse=True)
     return scored[:limit]
 
