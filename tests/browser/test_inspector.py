@@ -188,6 +188,7 @@ def test_a_dead_lettered_turn_is_shown_with_its_error_and_retried(
     expect(failed).to_contain_text("LLMError")
     screenshot(browser, "queue")
     page.click("#retry-failed")
+    expect(page.locator(".notice")).to_have_text("1 turn(s) queued for extraction again.")
     expect(page.locator("tr.queued")).to_have_count(0)
     page.click("[data-status=done]")
     done = page.locator(f"tr.queued[data-message='{inspector.seeded.failed_turn}']")

@@ -30,12 +30,15 @@ export async function queuePage(target, { query, refresh }) {
       on: { click: async () => {
         try {
           const result = await api.post("/extractions/retry", userId ? { user_id: userId } : {});
-          replace(message, notice(`${result.retried} turn(s) queued for extraction again.`));
-          await refresh();
+          const next = route(["queue"], { status, user_id: userId, retried: result.retried });
+          if (window.location.hash === next) await refresh();
+          else window.location.hash = next;
         } catch (error) {
           replace(message, failure(error));
         }
       } } }, `Retry ${failed} failed turn(s)${userId ? ` of ${userId}` : ""}`)) : null,
+    query.has("retried")
+      ? notice(`${query.get("retried")} turn(s) queued for extraction again.`) : null,
     message,
     table([
       ["User", (t) => link(t.user_id, ["user", t.user_id, "memories"])],
