@@ -5,7 +5,9 @@ OpenAI-compatible endpoint (``https://generativelanguage.googleapis.com/v1beta/o
 all accept ``POST {base_url}/chat/completions``. They differ in how much of
 ``response_format`` they understand, so the client starts with a JSON schema,
 falls back to ``{"type": "json_object"}`` and then to no ``response_format`` when
-the server answers 400 about it, and remembers what worked.
+the server refuses it, and remembers what worked. A refusal is a 400 or 422 whose
+message is about the response format — or a 500 saying so, which is how
+``llama-cpp-python``'s server (0.3.x) rejects ``json_schema``: that one is not retried.
 
 Plain ``httpx``; no vendor SDK. Credentials are constructor arguments: reading the
 environment is the entry points' job. The API key is sent as a bearer token and
@@ -33,6 +35,8 @@ ResponseFormat = Literal["json_schema", "json_object", "none"]
 FORMAT_FALLBACK: tuple[ResponseFormat, ...] = ("json_schema", "json_object", "none")
 _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json_object", "structured")
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
+#: Statuses a server refuses a ``response_format`` with (500: llama-cpp-python's server).
+_FORMAT_REFUSAL_STATUS = frozenset({400, 422, 500})
 
 
 class OpenAICompatibleLLM(LLM):
@@ -132,7 +136,7 @@ class OpenAICompatibleLLM(LLM):
             response = await self._post(request)
             if response.is_success:
                 return response
-            if mode != "none" and not self._pinned_format and _rejects_format(response):
+            if not self._pinned_format and _rejects_format(response, request):
                 self._format = FORMAT_FALLBACK[FORMAT_FALLBACK.index(mode) + 1]
                 continue
             raise LLMError(self._describe_failure(response))
@@ -164,8 +168,8 @@ class OpenAICompatibleLLM(LLM):
             except httpx.TransportError as exc:
                 problem = f"could not reach the server ({type(exc).__name__})"
             else:
-                if not _is_transient(response.status_code):
-                    return response
+                if not _is_transient(response.status_code) or _rejects_format(response, body):
+                    return response  # a refused format is not transient: negotiate instead
                 problem = self._describe_failure(response)
                 retry_after = _retry_after_seconds(response)
             if attempt < self.max_retries:
@@ -216,9 +220,9 @@ def _is_transient(status: int) -> bool:
     return status in _RETRYABLE_STATUS or status >= 500
 
 
-def _rejects_format(response: httpx.Response) -> bool:
-    """Whether a 4xx answer is the server refusing our ``response_format``."""
-    if response.status_code not in (400, 422):
+def _rejects_format(response: httpx.Response, body: dict[str, Any]) -> bool:
+    """Whether the answer to ``body`` is the server refusing its ``response_format``."""
+    if "response_format" not in body or response.status_code not in _FORMAT_REFUSAL_STATUS:
         return False
     message = _server_message(response).lower()
     return any(word in message for word in _FORMAT_WORDS)
