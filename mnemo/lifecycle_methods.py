@@ -106,7 +106,7 @@ class LifecycleMethods:
             reconciler: Any = RulesReconciler(rules)
             name = "rules"
         else:
-            extractor = LLMExtractor(self.llm)
+            extractor = LLMExtractor(self.llm, max_tokens=config.extraction_max_tokens)
             reconciler = LLMReconciler(
                 self.llm, rules=rules, min_similarity=config.llm_reconcile_similarity
             )

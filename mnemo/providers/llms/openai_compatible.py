@@ -1,8 +1,9 @@
 """A chat-completions client for any server speaking OpenAI's wire format.
 
-OpenAI, Ollama (``http://localhost:11434/v1``), vLLM, LM Studio and Gemini's
-OpenAI-compatible endpoint (``https://generativelanguage.googleapis.com/v1beta/openai``)
-all accept ``POST {base_url}/chat/completions``. They differ in how much of
+OpenAI, Ollama (``http://localhost:11434/v1``), llama.cpp's ``llama-server``, vLLM,
+LM Studio and Gemini's OpenAI-compatible endpoint
+(``https://generativelanguage.googleapis.com/v1beta/openai``) all accept
+``POST {base_url}/chat/completions``. They differ in how much of
 ``response_format`` they understand, so the client starts with a JSON schema,
 falls back to ``{"type": "json_object"}`` and then to no ``response_format`` when
 the server refuses it, and remembers what worked. A refusal is a 400 or 422 whose
@@ -28,7 +29,7 @@ from mnemo.errors import ConfigurationError, LLMError
 from mnemo.providers.llms.base import LLM, ChatMessage, Completion, JSONRepairError, Usage
 from mnemo.providers.llms.base import repair_json as _repair_json
 
-__all__ = ["OpenAICompatibleLLM", "gemini", "lmstudio", "ollama", "openai", "vllm"]
+__all__ = ["OpenAICompatibleLLM", "gemini", "llamacpp", "lmstudio", "ollama", "openai", "vllm"]
 
 ResponseFormat = Literal["json_schema", "json_object", "none"]
 #: The order ``response_format`` modes are tried in, most precise first.
@@ -300,6 +301,14 @@ def gemini(model: str = "gemini-2.5-flash", **options: Any) -> OpenAICompatibleL
 def ollama(model: str = "llama3.1", **options: Any) -> OpenAICompatibleLLM:
     """A local Ollama server; no key needed."""
     options.setdefault("base_url", "http://localhost:11434/v1")
+    options.setdefault("timeout", 300.0)  # local models on CPU are slow
+    return OpenAICompatibleLLM(model, **options)
+
+
+def llamacpp(model: str = "local", **options: Any) -> OpenAICompatibleLLM:
+    """llama.cpp's ``llama-server``, by default on port 8080; it serves the model it
+    was started with, whatever ``model`` says."""
+    options.setdefault("base_url", "http://localhost:8080/v1")
     options.setdefault("timeout", 300.0)  # local models on CPU are slow
     return OpenAICompatibleLLM(model, **options)
 
