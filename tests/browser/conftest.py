@@ -31,7 +31,7 @@ from tests.browser.seed import TENANT, Seeded, seed, seed_dead_letter
 from tests.conftest import create_database, drop_database, with_database
 from tests.service.conftest import PEPPER
 from tests.service.test_serve import free_port, run_cli, wait_until_ready
-from tests.support.tiers import missing_prerequisite
+from tests.support.tiers import prerequisite_missing
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def chromium_path() -> str:
     """Debian's Chromium, or the test skips (fails when the browser tier is required)."""
     found = os.environ.get("MNEMO_CHROMIUM") or shutil.which("chromium")
     if not found:
-        missing_prerequisite("browser", "no chromium on PATH (apt-get install chromium)")
+        prerequisite_missing("browser", "no chromium on PATH (apt-get install chromium)")
     return str(found)
 
 
@@ -136,7 +136,7 @@ def chromium(inspector: Inspector) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        missing_prerequisite("browser", "playwright is not installed (pip install -e '.[test]')")
+        prerequisite_missing("browser", "playwright is not installed (pip install -e '.[test]')")
     with sync_playwright() as playwright:
         # launch() gives the browser a new, empty user-data-dir, removed on close.
         browser = playwright.chromium.launch(

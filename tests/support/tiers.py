@@ -1,25 +1,27 @@
-"""Test tiers that need something outside Python (a browser, a cluster, a GPU).
+"""Test tiers: groups of tests that need something beyond the default install.
 
-A tier whose prerequisite is missing skips with the reason, except where
-``MNEMO_REQUIRE_TIERS`` (a comma list; ``.ci/run`` sets it) names it: there a
-missing prerequisite fails, so CI cannot pass by skipping.
+A tier whose prerequisite is missing skips with a message saying what is missing
+and how to get it — unless ``MNEMO_REQUIRE_TIERS`` (a comma list, set by ``.ci/run``)
+names it, and then the missing prerequisite is a failure, so CI cannot pass by skipping.
 """
 
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 import pytest
 
+ENV_VAR = "MNEMO_REQUIRE_TIERS"
+
 
 def required_tiers() -> set[str]:
-    """The tiers ``MNEMO_REQUIRE_TIERS`` names."""
-    listed = os.environ.get("MNEMO_REQUIRE_TIERS", "")
-    return {name.strip() for name in listed.split(",") if name.strip()}
+    """The tiers ``MNEMO_REQUIRE_TIERS`` lists."""
+    return {name.strip() for name in os.environ.get(ENV_VAR, "").split(",") if name.strip()}
 
 
-def missing_prerequisite(tier: str, reason: str) -> None:
-    """Skip the test (or fail it, when the tier is required) because ``reason``."""
+def prerequisite_missing(tier: str, reason: str) -> NoReturn:
+    """Skip the test for ``reason``; fail instead when the tier is required."""
     if tier in required_tiers():
-        pytest.fail(f"the {tier} tier is required (MNEMO_REQUIRE_TIERS) but {reason}")
-    pytest.skip(f"{tier} tier: {reason}")
+        pytest.fail(f"tier {tier} is required ({ENV_VAR}) but {reason}", pytrace=False)
+    pytest.skip(f"tier {tier} skipped: {reason}")

@@ -1,20 +1,29 @@
-"""A test tier without its prerequisite skips, unless MNEMO_REQUIRE_TIERS names it."""
+"""Test tiers skip when a prerequisite is missing, and fail instead when CI requires them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.support.tiers import missing_prerequisite, required_tiers
+from tests.support.llama_server import find_prerequisites
+from tests.support.tiers import prerequisite_missing, required_tiers
 
 
-def test_a_tier_not_required_skips(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MNEMO_REQUIRE_TIERS", "citus")
-    with pytest.raises(pytest.skip.Exception, match="browser tier: no chromium"):
-        missing_prerequisite("browser", "no chromium")
+def test_a_prerequisite_missing_skips_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MNEMO_REQUIRE_TIERS", "other")
+    with pytest.raises(pytest.skip.Exception, match="tier real_llm skipped: no binary"):
+        prerequisite_missing("real_llm", "no binary")
 
 
-def test_a_required_tier_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MNEMO_REQUIRE_TIERS", " citus , browser ")
-    assert required_tiers() == {"citus", "browser"}
-    with pytest.raises(pytest.fail.Exception, match="browser tier is required"):
-        missing_prerequisite("browser", "no chromium")
+def test_a_required_tier_fails_instead(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MNEMO_REQUIRE_TIERS", " other, real_llm ")
+    assert required_tiers() == {"other", "real_llm"}
+    with pytest.raises(pytest.fail.Exception, match="tier real_llm is required"):
+        prerequisite_missing("real_llm", "no binary")
+
+
+def test_the_llama_server_binary_is_looked_for_beside_the_repository(tmp_path: Path) -> None:
+    missing = find_prerequisites(tmp_path / "repo")
+    assert isinstance(missing, str)
+    assert f"no llama-server at {tmp_path / 'shared' / 'llama' / 'llama-server'}" in missing
