@@ -17,8 +17,16 @@ let rendering = 0;
 /** ``#/a/b?x=1`` as ``{parts: ["a", "b"], query: URLSearchParams}``. */
 function currentRoute() {
   const [pathText, queryText = ""] = window.location.hash.replace(/^#\/?/, "").split("?");
-  const parts = pathText.split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = pathText.split("/").filter(Boolean).map(decoded);
   return { parts, query: new URLSearchParams(queryText) };
+}
+
+function decoded(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part; // a malformed escape stays as typed
+  }
 }
 
 function pageFor(parts) {
