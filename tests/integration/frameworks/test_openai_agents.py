@@ -44,8 +44,11 @@ ITEMS: list[dict[str, Any]] = [
         "status": "completed",
     },
     {"type": "function_call_output", "call_id": "call_1", "output": '{"temp_c": 31}'},
-    {"type": "function_call_output", "call_id": "call_2",
-     "output": [{"type": "input_text", "text": "sunny"}]},  # fmt: skip
+    {
+        "type": "function_call_output",
+        "call_id": "call_2",
+        "output": [{"type": "input_text", "text": "sunny"}],
+    },
     {"id": "rs_1", "type": "reasoning", "summary": [{"type": "summary_text", "text": "think"}]},
     {"role": "user", "content": [{"type": "input_image", "image_url": "https://x/y.png"}]},
 ]
@@ -102,8 +105,13 @@ async def test_an_agent_remembers_across_runs(sync_memory: Memory) -> None:
     tools = memory_tools(sync_memory, user_id="alice")
     model = ScriptedModel(
         [
-            [function_call("remember", {"content": "Alice is vegetarian", "kind": "preference"},
-                           call_id="c1")],  # fmt: skip
+            [
+                function_call(
+                    "remember",
+                    {"content": "Alice is vegetarian", "kind": "preference"},
+                    call_id="c1",
+                )
+            ],
             [assistant_message("Noted: you are vegetarian.")],
             [function_call("recall", {"query": "what does Alice eat?"}, call_id="c2")],
             [assistant_message("You are vegetarian, so: a mushroom risotto.")],
