@@ -8,8 +8,11 @@ migrated once; each test gets its own ``CREATE DATABASE ... TEMPLATE`` copy.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -34,12 +37,20 @@ def with_database(url: str, dbname: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def server_url() -> Iterator[str]:
     """A maintenance connection to the test server (database ``postgres``)."""
     external = os.environ.get("MNEMO_TEST_DATABASE_URL")
     if external:
-        return external
-    return embedded_database_url(tmp_path_factory.mktemp("pg"))
+        yield external
+        return
+    # Not under pytest's own temp root: a second pytest session on the machine resets
+    # that root to 0700, and the server (run as another OS user when tests run as
+    # root) could then no longer reach its data directory.
+    data_dir = Path(tempfile.mkdtemp(prefix="mnemo-test-pg-"))
+    # Registered before the server starts, so it runs after the server's own exit
+    # handler has stopped it (atexit runs handlers last-in, first-out).
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    yield embedded_database_url(data_dir)
 
 
 @pytest.fixture(scope="session")

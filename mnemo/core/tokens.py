@@ -146,7 +146,10 @@ class HeuristicCounter:
     def truncate(self, text: str, max_tokens: int) -> str:
         if max_tokens <= 0:
             return ""
-        return text[: int(max_tokens * self._ratio)]
+        length = int(max_tokens * self._ratio)
+        if math.ceil(length / self._ratio) > max_tokens:  # 15 * 4.6 gives 69, counted as 16
+            length -= 1
+        return text[:length]
 
 
 class CachedCounter:

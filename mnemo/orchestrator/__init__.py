@@ -2,8 +2,9 @@
 a token budget.
 
 ``AsyncMemory.context(query, user_id=..., ...)`` is the one-call path;
-``build_context`` runs a ``ContextRequest`` on an engine (``mnemo.compat``'s
-``MemoryOrchestrator`` uses it). ``request`` names the sections and parses
+``build_context`` runs a ``ContextRequest`` on anything that is a ``MemoryReader``
+(the engine's read side, ``reader``; ``mnemo.compat``'s ``MemoryOrchestrator``
+uses it). ``request`` names the sections and parses
 budgets and shares, ``sources`` reads each kind, ``gather`` runs the sources
 with timeouts, ``compose`` (pure) budgets, deduplicates and renders, ``result``
 holds what comes back.
@@ -11,6 +12,7 @@ holds what comes back.
 
 from mnemo.orchestrator.compose import Candidate, Gathered, compose
 from mnemo.orchestrator.gather import DEFAULT_SECTION_TIMEOUT, build_context
+from mnemo.orchestrator.reader import MemoryReader
 from mnemo.orchestrator.request import (
     DEFAULT_PRIORITIES,
     MAX_CONTEXT_TOKENS,
@@ -34,6 +36,7 @@ __all__ = [
     "ContextSection",
     "DroppedEntry",
     "Gathered",
+    "MemoryReader",
     "MemoryType",
     "build_context",
     "compose",

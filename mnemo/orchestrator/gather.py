@@ -25,7 +25,7 @@ from mnemo.orchestrator.result import ContextResult
 from mnemo.orchestrator.sources import SOURCES, Plan, Source
 
 if TYPE_CHECKING:
-    from mnemo.engine import AsyncMemory
+    from mnemo.orchestrator.reader import MemoryReader
 
 __all__ = ["DEFAULT_SECTION_TIMEOUT", "build_context"]
 
@@ -34,7 +34,7 @@ DEFAULT_SECTION_TIMEOUT = 2.0
 
 
 async def build_context(
-    engine: AsyncMemory,
+    engine: MemoryReader,
     request: ContextRequest,
     *,
     warm_query: Callable[[], Awaitable[Any]],
@@ -123,7 +123,7 @@ Run = Callable[[], Awaitable[Gathered]]
 
 
 def _runner(
-    name: str, plan: Plan, engine: AsyncMemory, vector: _Warmup | None, timeout: float
+    name: str, plan: Plan, engine: MemoryReader, vector: _Warmup | None, timeout: float
 ) -> Run:
     source, needs_vector = SOURCES[name]
     return lambda: _run(name, source, needs_vector, plan, engine, vector, timeout)
@@ -134,7 +134,7 @@ async def _run(
     source: Source,
     needs_vector: bool,
     plan: Plan,
-    engine: AsyncMemory,
+    engine: MemoryReader,
     vector: _Warmup | None,
     timeout: float,
 ) -> Gathered:

@@ -27,7 +27,7 @@ from mnemo.orchestrator.compose import Candidate
 from mnemo.orchestrator.result import ContextEntry
 
 if TYPE_CHECKING:
-    from mnemo.engine import AsyncMemory
+    from mnemo.orchestrator.reader import MemoryReader
 
 __all__ = ["SOURCES", "Found", "Plan", "Source"]
 
@@ -66,14 +66,14 @@ class Found:
     records: tuple[Any, ...] = ()
 
 
-Source = Callable[["AsyncMemory", Plan], Awaitable[Found]]
+Source = Callable[["MemoryReader", Plan], Awaitable[Found]]
 
 
 def _day(moment: datetime | None) -> str | None:
     return moment.date().isoformat() if moment is not None else None
 
 
-async def instructions(engine: AsyncMemory, plan: Plan) -> Found:
+async def instructions(engine: MemoryReader, plan: Plan) -> Found:
     """Active settings (the more specific scope winning) then instruction memories."""
     user = plan.user_scope
     settings, memories = await asyncio.gather(
@@ -94,7 +94,7 @@ async def instructions(engine: AsyncMemory, plan: Plan) -> Found:
     return Found(candidates, {"settings": len(settings)}, tuple(memories))
 
 
-async def _layered_settings(engine: AsyncMemory, scope: Scope) -> dict[str, Any]:
+async def _layered_settings(engine: MemoryReader, scope: Scope) -> dict[str, Any]:
     """The user's settings, overridden by the agent's, the session's, then both's."""
     layers = [
         (None, None),
@@ -122,7 +122,7 @@ def _within(layer: tuple[str | None, str | None], scope: Scope) -> bool:
     )
 
 
-async def summary(engine: AsyncMemory, plan: Plan) -> Found:
+async def summary(engine: MemoryReader, plan: Plan) -> Found:
     """The session's stored progressive summary, one entry per line (never folded here)."""
     summarizer = await engine.conversation_summary()
     stored = await summarizer.summary(plan.scope)
@@ -151,7 +151,7 @@ def _said(line: str) -> str:
     return _QUOTED.sub("", line, count=1)
 
 
-async def recent_conversation(engine: AsyncMemory, plan: Plan) -> Found:
+async def recent_conversation(engine: MemoryReader, plan: Plan) -> Found:
     """The newest turns of the session within the whole budget, offered newest first
     and rendered oldest first."""
     buffer = await engine.conversation_buffer(window_type="tokens", window_size=plan.max_tokens)
@@ -173,7 +173,7 @@ def _turn_entry(turn: MessageRecord) -> ContextEntry:
     return ContextEntry(f"{speaker}: {content}", "message", content, turn.id, details, record=turn)
 
 
-async def vector_search(engine: AsyncMemory, plan: Plan) -> Found:
+async def vector_search(engine: MemoryReader, plan: Plan) -> Found:
     """The user's memories most relevant to the query (hybrid search), best first."""
     user = plan.user_scope
     hits = await engine.search(
@@ -197,7 +197,7 @@ def _memory_entry(memory: MemoryRecord, source: str) -> ContextEntry:
     return ContextEntry(text, source, memory.content, memory.id, details, record=memory)
 
 
-async def entities(engine: AsyncMemory, plan: Plan) -> Found:
+async def entities(engine: MemoryReader, plan: Plan) -> Found:
     """Entities the query names or matches, then the most important, and their relations."""
     user = plan.user_scope
     found = await engine.entities.get_context(
@@ -226,7 +226,7 @@ async def entities(engine: AsyncMemory, plan: Plan) -> Found:
     return Found(candidates, {"relations": len(found.relations)}, records)
 
 
-async def working_memory(engine: AsyncMemory, plan: Plan) -> Found:
+async def working_memory(engine: MemoryReader, plan: Plan) -> Found:
     """Live items (most important first) and latest reasoning steps of the user's
     namespaces and, with a session, of the session's (its items win a shared key);
     items render before steps, steps in chain order."""
@@ -253,7 +253,7 @@ def _working_layers(scope: Scope) -> list[Scope]:
     return [user] if scope.session_id is None else [user, scope]
 
 
-async def _namespaces(engine: AsyncMemory, scope: Scope) -> list[str]:
+async def _namespaces(engine: MemoryReader, scope: Scope) -> list[str]:
     """The session's namespaces first, then the user's others; newest first, capped."""
     stats = engine.working.namespace_stats
     sessions = [scope.session_id, None] if scope.session_id is not None else [None]
@@ -269,7 +269,7 @@ def _newest_first(stats: Any) -> float:
 
 
 async def _namespace(
-    engine: AsyncMemory, scope: Scope, name: str
+    engine: MemoryReader, scope: Scope, name: str
 ) -> tuple[list[WorkingItem], list[ChainStep]]:
     where: Mapping[str, Any] = {
         "user_id": scope.user_id,
@@ -319,7 +319,7 @@ def _working_entry(entry: WorkingItem | ChainStep, tagged: bool) -> ContextEntry
     )
 
 
-async def documents(engine: AsyncMemory, plan: Plan) -> Found:
+async def documents(engine: MemoryReader, plan: Plan) -> Found:
     """Reference passages relevant to the query (the user's and shared documents)."""
     user = plan.user_scope
     found = await engine.documents.get_context(

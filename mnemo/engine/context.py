@@ -1,7 +1,7 @@
 """``AsyncMemory.context``: the one-call path to a token-budgeted context.
 
-Mixed into ``AsyncMemory`` (``engine.py``) as ``conversations.py`` is; the
-work is done by ``mnemo.orchestrator``.
+One of ``AsyncMemory``'s method groups (see ``mnemo.engine``); the work is done
+by ``mnemo.orchestrator``.
 """
 
 from __future__ import annotations
@@ -9,28 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from mnemo.core.records import Scope
 from mnemo.core.validation import require_content
+from mnemo.engine.base import EngineBase
 from mnemo.orchestrator import DEFAULT_SECTION_TIMEOUT, ContextRequest, ContextResult, build_context
 
 if TYPE_CHECKING:
-    from mnemo.config import MnemoConfig
     from mnemo.engine import AsyncMemory
-    from mnemo.retrieval.embedding import EmbeddingService
 
 
-class ContextMethods:
+class ContextMethods(EngineBase):
     """``context()``: instructions, summary, recent turns, memories, entities, working
     memory and reference passages, deduplicated, within one token budget."""
-
-    config: MnemoConfig
-    _embeddings: EmbeddingService
-
-    async def _ready(self) -> None:
-        raise NotImplementedError
-
-    def _scope(self, user_id: object, agent_id: object, session_id: object) -> Scope:
-        raise NotImplementedError
 
     async def context(
         self,

@@ -1,7 +1,7 @@
 """``AsyncMemory``'s conversation methods: messages, buffers, summaries, health.
 
-Mixed into ``AsyncMemory`` (``engine.py``) so the engine file stays a list of
-wiring; everything here runs on the engine's pool, cache, embedder and LLM.
+One of ``AsyncMemory``'s method groups (see ``mnemo.engine``); everything here
+runs on the engine's pool, cache, embedder and LLM.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from mnemo._lazy import Opening, OpensOnUse
 from mnemo.core.messages import MessageHit, MessageRecord
-from mnemo.core.records import Scope
 from mnemo.core.tokens import default_token_counter
 from mnemo.core.validation import require_timestamp
+from mnemo.engine.base import EngineBase
 from mnemo.health import HealthReport, check_dependencies
 from mnemo.kinds.buffer import BufferPolicy, ConversationBuffer
 from mnemo.kinds.messages import MessageService, message_hit
@@ -24,38 +24,11 @@ from mnemo.lifecycle.summaries import SessionSummarizer
 from mnemo.retrieval.search import HybridSearch
 from mnemo.store.postgres.database import Database
 from mnemo.store.postgres.messages import MESSAGE_TABLE, MessageStore
-from mnemo.store.postgres.search import SearchStore
 from mnemo.store.postgres.summaries import SummaryStore
 
-if TYPE_CHECKING:
-    from mnemo.config import MnemoConfig
-    from mnemo.core.observe import Observers
-    from mnemo.providers.embedders.base import Embedder
-    from mnemo.providers.llms.base import LLM
-    from mnemo.retrieval.embedding import EmbeddingService
-    from mnemo.store.cache import Cache
 
-
-class ConversationMethods:
+class ConversationMethods(EngineBase):
     """Conversation turns (``m.messages``), buffers, summaries and health checks."""
-
-    config: MnemoConfig
-    observers: Observers
-    db: Database
-    cache: Cache
-    embedder: Embedder
-    llm: LLM | None
-    _opened: bool
-    _embeddings: EmbeddingService
-    _searches: SearchStore
-    _messages: MessageService
-    _summaries: SummaryStore
-
-    async def _ready(self) -> None:
-        raise NotImplementedError
-
-    def _scope(self, user_id: object, agent_id: object, session_id: object) -> Scope:
-        raise NotImplementedError
 
     def _wire_conversations(self, db: Database) -> None:
         """Build the message store, its search and service on the engine's resources."""
@@ -88,12 +61,6 @@ class ConversationMethods:
         if not self._opened:
             return cast(MessageService, OpensOnUse(cast(Opening, self), "messages"))
         return self._messages
-
-    def scope(
-        self, user_id: str, *, agent_id: str | None = None, session_id: str | None = None
-    ) -> Scope:
-        """A checked ``Scope`` of this engine's tenant, for the kind services."""
-        return self._scope(user_id, agent_id, session_id)
 
     async def add_messages(
         self,

@@ -1,6 +1,6 @@
 """``AsyncMemory``'s lifecycle methods: extraction on the job queue, upkeep, job state.
 
-Mixed into ``AsyncMemory`` (``engine.py``) like ``ConversationMethods``. Adding
+One of ``AsyncMemory``'s method groups (see ``mnemo.engine``). Adding
 turns with ``infer=True`` stores them as messages and, in the same transaction,
 marks them pending in the extraction ledger and defers an extraction job; a
 worker (in-process when embedded, else ``mnemo worker``) does the rest. ``wait``
@@ -15,13 +15,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mnemo.core.messages import MessageRecord
 from mnemo.core.records import AddResult, MemoryRecord, Scope
 from mnemo.core.turn_input import MEMORY_ONLY_FIELDS, as_turns, message_ids_of, turn_as_note
 from mnemo.core.validation import require_scope_id
+from mnemo.engine.base import EngineBase
 from mnemo.errors import ConfigurationError, InvalidInput, NotFound, WaitTimeout
+from mnemo.kinds.working import flush_reads
 from mnemo.lifecycle.cleanup import ExpiryCleaner
 from mnemo.lifecycle.extraction import LLMExtractor, RulesExtractor
 from mnemo.lifecycle.jobs import (
@@ -36,46 +38,28 @@ from mnemo.lifecycle.jobs import (
 from mnemo.lifecycle.optimize import Optimizer, OptimizeReport
 from mnemo.lifecycle.pipeline import ExtractionPipeline
 from mnemo.lifecycle.reconcile import LLMReconciler, RulesReconciler
+from mnemo.lifecycle.reembed import Progress, reembed_store
 from mnemo.lifecycle.statements import SimilarityRules
 from mnemo.store.postgres.database import Connection, Database
 from mnemo.store.postgres.extractions import ExtractionState, ExtractionStore
 from mnemo.store.postgres.jobs import JobStore
 from mnemo.store.postgres.lifecycle import LifecycleStore
+from mnemo.store.postgres.meta import MetaStore
+from mnemo.store.postgres.reembed import ReembedStore
 
 if TYPE_CHECKING:
-    from mnemo.config import MnemoConfig
+    from mnemo.engine.async_memory import AsyncMemory
     from mnemo.kinds.kv import KeyValueService
-    from mnemo.kinds.memories import MemoryService
-    from mnemo.kinds.messages import MessageService
     from mnemo.kinds.summary import ConversationSummary
     from mnemo.kinds.working import WorkingMemoryService
-    from mnemo.providers.embedders.base import Embedder
-    from mnemo.providers.llms.base import LLM
-    from mnemo.store.postgres.memories import MemoryStore
 
 
-class LifecycleMethods:
-    """Extraction (``add(..., infer=True)``), ``optimize``, job statistics, the worker."""
+class LifecycleMethods(EngineBase):
+    """Extraction (``add(..., infer=True)``), ``optimize``, job statistics, the worker,
+    ``flush`` and ``reembed``."""
 
-    config: MnemoConfig
-    db: Database
-    embedder: Embedder
-    llm: LLM | None
-    database_url: str
-    _messages: MessageService
-    _store: MemoryStore
-    _memories: MemoryService
     _runner: WorkerRunner | None
     _pending_marks: dict[str, int]
-
-    async def _ready(self) -> None:
-        raise NotImplementedError
-
-    def _scope(self, user_id: object, agent_id: object, session_id: object) -> Scope:
-        raise NotImplementedError
-
-    def for_tenant(self, tenant_id: str) -> Any:
-        raise NotImplementedError
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -357,12 +341,36 @@ class LifecycleMethods:
         request = summarize_job(scope.tenant_id, scope.user_id, session_id, policy)
         return await self._jobs.defer_now(request, tenant_id=scope.tenant_id)
 
+    async def reembed(self, *, batch_size: int = 64, progress: Progress | None = None) -> int:
+        """Re-embed every stored row with this instance's embedder; the count rewritten.
+
+        Open the store with the new embedder through ``AsyncMemory.for_reembedding``;
+        other processes keep reading and writing while this runs.
+        """
+        await self._ready()
+        return await reembed_store(
+            ReembedStore(self.db),
+            MetaStore(self.db),
+            self.embedder,
+            batch_size=batch_size,
+            progress=progress,
+        )
+
+    async def flush(self) -> None:
+        """Write buffered access statistics and cache entries now, and wait for every
+        extraction this engine queued, and any queued before it in the same tenant
+        (``WaitTimeout`` after ``wait_timeout_seconds``)."""
+        await self._ready()
+        await self._writer.flush()
+        await flush_reads(self._working_store, self._working_reads)
+        await self._flush_jobs()
+
     # -- what jobs call back ---------------------------------------------------------------
 
     async def _summarize_session(
         self, tenant_id: str, user_id: str, session_id: str, policy: dict[str, Any]
     ) -> dict[str, Any]:
-        view = self.for_tenant(tenant_id)
+        view = self._view_of(tenant_id)
         options = {k: v for k, v in policy.items() if k != "agent_id"}
         summary: ConversationSummary = await view.conversation_summary(**options)
         scope = view.scope(user_id, agent_id=policy.get("agent_id"), session_id=session_id)
@@ -370,9 +378,13 @@ class LifecycleMethods:
         return {"through_turn": result.through_turn if result else 0}
 
     async def _expire_kv(self, tenant_id: str) -> dict[str, int]:
-        kv: KeyValueService = self.for_tenant(tenant_id).kv
+        kv: KeyValueService = self._view_of(tenant_id).kv
         return await kv.cleanup_expired()
 
     async def _expire_working(self, tenant_id: str) -> dict[str, int]:
-        working: WorkingMemoryService = self.for_tenant(tenant_id).working
+        working: WorkingMemoryService = self._view_of(tenant_id).working
         return await working.cleanup_expired()
+
+    def _view_of(self, tenant_id: str) -> AsyncMemory:
+        """The whole engine bound to ``tenant_id`` (the jobs use its other method groups)."""
+        return cast("AsyncMemory", self.for_tenant(tenant_id))

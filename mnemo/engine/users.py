@@ -1,0 +1,46 @@
+"""``AsyncMemory``'s per-user data methods: erase, statistics, export and import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+from mnemo.core.validation import require_scope_id
+from mnemo.engine.base import EngineBase
+from mnemo.store.cache import cache_namespace
+
+
+class UserDataMethods(EngineBase):
+    """Everything stored about one user, across every table: delete, count, move."""
+
+    async def delete_user(self, user_id: str) -> dict[str, int]:
+        """Erase everything stored about a user; the number of rows removed per table."""
+        user_id = require_scope_id(user_id, "user_id") or ""
+        await self._ready()
+        self._writer.forget_user(self.config.tenant_id, user_id)
+        counts = await self._store.delete_user(self.config.tenant_id, user_id)
+        counts["cache"] = await self.cache.delete_prefix(
+            cache_namespace(self.config.tenant_id, user_id)
+        )
+        return counts
+
+    async def stats(self, user_id: str) -> dict[str, Any]:
+        """A user's rows per table and a summary of their memories (counts, kinds, dates)."""
+        scope = self._scope(user_id, None, None)
+        await self._ready()
+        return await self._user_data.stats(scope)
+
+    async def export_user(self, user_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Everything stored about a user, as the lines of a JSON Lines export (header first)."""
+        scope = self._scope(user_id, None, None)
+        await self._ready()
+        async for line in self._user_data.export(scope):
+            yield line
+
+    async def import_user(
+        self, user_id: str, lines: Iterable[Mapping[str, Any]]
+    ) -> dict[str, dict[str, int]]:
+        """Store an export's lines for ``user_id``; rows ``imported`` and ``skipped`` by table."""
+        scope = self._scope(user_id, None, None)
+        await self._ready()
+        return await self._user_data.import_lines(scope, lines)
