@@ -11,11 +11,9 @@ from langchain_core.messages import BaseMessage
 from mnemo.core.messages import MessageRecord
 from mnemo.engine import AsyncMemory
 from mnemo.integrations._bridge import Bridge
+from mnemo.integrations._operations import session_turns
 from mnemo.integrations.langchain.messages import from_turn, to_turn
 from mnemo.memory import Memory
-
-#: Turns read per query while loading a whole session.
-PAGE = 1_000
 
 
 class MnemoChatMessageHistory(BaseChatMessageHistory):
@@ -66,16 +64,9 @@ class MnemoChatMessageHistory(BaseChatMessageHistory):
         await self._bridge.arun(self._clear)
 
     async def _load(self, engine: AsyncMemory) -> list[MessageRecord]:
-        records: list[MessageRecord] = []
-        while True:
-            after = records[-1].turn_number if records else None
-            page = await engine.list_messages(
-                user_id=self.user_id, session_id=self.session_id, agent_id=self.agent_id,
-                limit=PAGE, after_turn=after,
-            )  # fmt: skip
-            records.extend(page)
-            if len(page) < PAGE:
-                return records
+        return await session_turns(
+            engine, user_id=self.user_id, session_id=self.session_id, agent_id=self.agent_id
+        )
 
     async def _append(self, engine: AsyncMemory, turns: list[dict[str, Any]]) -> None:
         await engine.add_messages(

@@ -14,11 +14,10 @@ from mnemo.core.messages import MessageRecord
 from mnemo.engine import AsyncMemory
 from mnemo.errors import Conflict, InvalidInput
 from mnemo.integrations._bridge import Bridge
+from mnemo.integrations._operations import session_turns
 from mnemo.integrations.openai_agents.items import from_turn, to_turn
 from mnemo.memory import Memory
 
-#: Turns read per query while loading a whole session.
-PAGE = 1_000
 R = TypeVar("R")
 
 
@@ -82,13 +81,7 @@ class MnemoSession:
         if limit is not None:
             latest = await engine.list_messages(**self._scope(), limit=limit, newest_first=True)
             return latest[::-1]
-        records: list[MessageRecord] = []
-        while True:
-            after = records[-1].turn_number if records else None
-            page = await engine.list_messages(**self._scope(), limit=PAGE, after_turn=after)
-            records.extend(page)
-            if len(page) < PAGE:
-                return records
+        return await session_turns(engine, **self._scope())
 
     async def _append(self, engine: AsyncMemory, turns: list[dict[str, Any]]) -> None:
         await engine.add_messages(turns, **self._scope())
