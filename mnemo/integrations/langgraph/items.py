@@ -28,6 +28,8 @@ from mnemo.errors import ConfigurationError, InvalidInput
 
 METADATA_KEY = "langgraph"
 ALL_ITEMS = {f"{METADATA_KEY}.key": {"$exists": True}}
+#: Leaves out items put with ``index=False`` (a query never returns them).
+INDEXED_ONLY = {f"{METADATA_KEY}.indexed": {"$ne": False}}
 _FILTER_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 
 

@@ -24,6 +24,7 @@ from mnemo.engine import AsyncMemory
 from mnemo.errors import InvalidInput
 from mnemo.integrations._bridge import Bridge
 from mnemo.integrations.langgraph.items import (
+    INDEXED_ONLY,
     IndexFields,
     NamespaceScope,
     check_value,
@@ -71,12 +72,28 @@ class MnemoStore(BaseStore):
         self._index = IndexFields.from_config(index)
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
-        checked = _checked(ops)
+        checked = self._checked(ops)
         return self._bridge.run(lambda engine: self._apply(engine, checked))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        checked = _checked(ops)
+        checked = self._checked(ops)
         return await self._bridge.arun(lambda engine: self._apply(engine, checked))
+
+    def _checked(self, ops: Iterable[Op]) -> list[Op]:
+        """The ops, refused before any of them runs if one is malformed."""
+        checked = list(ops)
+        for op in checked:
+            validate_op_namespace(op)
+            self._scope.user_of(_namespace_of(op))
+            if isinstance(op, SearchOp):
+                value_filter(op.filter)
+            if isinstance(op, PutOp) and op.ttl is not None:
+                raise NotImplementedError("MnemoStore does not support TTLs; put with ttl=None")
+            if isinstance(op, PutOp) and op.value is not None:
+                if not op.namespace:
+                    raise InvalidInput("an item's namespace must not be empty")
+                check_value(op.value)
+        return checked
 
     async def _apply(self, engine: AsyncMemory, ops: list[Op]) -> list[Result]:
         """Each op in order, so a get after a put in one batch sees the put."""
@@ -129,7 +146,7 @@ class MnemoStore(BaseStore):
         user = self._scope.user_of(op.namespace_prefix)
         filters = {**prefix_filter(op.namespace_prefix), **value_filter(op.filter)}
         if op.query:
-            filters["langgraph.indexed"] = {"$ne": False}
+            filters.update(INDEXED_ONLY)
             hits = await engine.search(
                 op.query, user_id=user, filters=filters, limit=op.offset + op.limit
             )
@@ -143,7 +160,7 @@ class MnemoStore(BaseStore):
         """The user's namespaces matching ``op``: one pass over the user's items (the
         prefix narrows it), so a namespace listing costs a scan of what it covers."""
         conditions = op.match_conditions or ()
-        prefix = next((c.path for c in conditions if c.match_type == "prefix"), ())
+        prefix = _prefix_of(op)
         user = self._scope.user_of(prefix)
         found: set[tuple[str, ...]] = set()
         offset = 0
@@ -163,18 +180,18 @@ class MnemoStore(BaseStore):
         return sorted(matching)[op.offset : op.offset + op.limit]
 
 
-def _checked(ops: Iterable[Op]) -> list[Op]:
-    """The ops, refused before anything runs if one is malformed."""
-    checked = list(ops)
-    for op in checked:
-        validate_op_namespace(op)
-        if isinstance(op, PutOp) and op.ttl is not None:
-            raise NotImplementedError("MnemoStore does not support TTLs; put with ttl=None")
-        if isinstance(op, PutOp) and op.value is not None:
-            if not op.namespace:
-                raise InvalidInput("an item's namespace must not be empty")
-            check_value(op.value)
-    return checked
+def _namespace_of(op: Op) -> tuple[str, ...]:
+    """The namespace (or prefix) that names the op's user."""
+    if isinstance(op, (GetOp, PutOp)):
+        return tuple(op.namespace)
+    if isinstance(op, SearchOp):
+        return tuple(op.namespace_prefix)
+    return _prefix_of(op)
+
+
+def _prefix_of(op: ListNamespacesOp) -> tuple[str, ...]:
+    conditions = op.match_conditions or ()
+    return tuple(next((c.path for c in conditions if c.match_type == "prefix"), ()))
 
 
 def _matches(condition: MatchCondition, namespace: tuple[str, ...]) -> bool:

@@ -87,7 +87,8 @@ def test_users_from_namespace_and_tenants_kept_apart(sync_memory: Memory) -> Non
     with pytest.raises(InvalidNamespaceError, match="no user at position 1"):
         acme.list_namespaces()
     with pytest.raises(InvalidNamespaceError, match="no user"):
-        acme.put(("memories",), "k", {"text": "whose?"})
+        acme.batch([PutOp(("memories", "carol"), "k", {"v": 1}), GetOp(("memories",), "k")])
+    assert acme.get(("memories", "carol"), "k") is None  # the batch was refused whole
 
 
 def test_bad_input_is_refused_before_anything_is_stored(sync_memory: Memory) -> None:
@@ -101,7 +102,7 @@ def test_bad_input_is_refused_before_anything_is_stored(sync_memory: Memory) -> 
     with pytest.raises(ValueError, match="JSON-serialisable"):
         store.put(("ok",), "k", {"v": object()})
     with pytest.raises(ValueError, match="unsupported operators"):
-        store.search(("ok",), filter={"v": {"$regex": "x"}})
+        store.batch([PutOp(("ok",), "k", {"v": 1}), SearchOp(("ok",), {"v": {"$regex": "x"}})])
     assert sync_memory.list(user_id="alice") == []
     with pytest.raises(ConfigurationError, match="either user_id or user_label"):
         MnemoStore(sync_memory)
