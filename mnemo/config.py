@@ -84,6 +84,9 @@ class LifecycleConfig:
     extraction_batch: int = 16
     #: Failed attempts before a turn goes to the dead-letter state ``failed``.
     extraction_attempts: int = 4
+    #: Most tokens an LLM's extraction reply may use. A reply cut off there is repaired
+    #: when it can be, and its turns are counted as truncated (``job_stats``).
+    extraction_max_tokens: int = 4_000
     #: Retry back-off: ``retry_base_seconds * 2 ** attempt``, at most ``retry_max_seconds``.
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
@@ -115,7 +118,8 @@ class LifecycleConfig:
         }
         bad = [name for name, value in positive.items() if not 0 < value < float("inf")]
         counts = (self.reconcile_neighbours, self.extraction_batch, self.extraction_attempts,
-                  self.job_attempts, self.worker_concurrency)  # fmt: skip
+                  self.extraction_max_tokens, self.job_attempts,
+                  self.worker_concurrency)  # fmt: skip
         if bad or min(counts) < 1:
             raise ConfigurationError(f"lifecycle settings must be positive: {bad or list(counts)}")
         if self.stalled_after_seconds <= self.heartbeat_seconds:

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 
 from mnemo.errors import MnemoError
 
-COMMAND_MODULES = ("demo", "memories", "db", "reembed", "keys", "serve", "docs", "worker")
+COMMAND_MODULES = (
+    "demo", "memories", "db", "reembed", "keys", "serve", "docs", "worker", "bench",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

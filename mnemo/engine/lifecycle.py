@@ -90,7 +90,7 @@ class LifecycleMethods(EngineBase):
             reconciler: Any = RulesReconciler(rules)
             name = "rules"
         else:
-            extractor = LLMExtractor(self.llm)
+            extractor = LLMExtractor(self.llm, max_tokens=config.extraction_max_tokens)
             reconciler = LLMReconciler(
                 self.llm, rules=rules, min_similarity=config.llm_reconcile_similarity
             )
@@ -303,13 +303,17 @@ class LifecycleMethods(EngineBase):
         return sum(count for count, _ in retried.values())
 
     async def job_stats(self, *, user_id: str | None = None) -> dict[str, Any]:
-        """Extraction turns per status, jobs per queue and status, recent failures, workers."""
+        """Extraction turns per status (and how many came from a reply cut off by the
+        model's token limit), jobs per queue and status, recent failures, workers."""
         user = require_scope_id(user_id, "user_id", required=False)
         await self._ready()
         window = self.config.lifecycle.stalled_after_seconds
         failed = await self._jobs.failed_jobs(QUEUES)
         return {
             "extraction": await self._extractions.counts(self.config.tenant_id, user),
+            "extraction_truncated": await self._extractions.count_truncated(
+                self.config.tenant_id, user
+            ),
             "queues": await self._jobs.queue_counts(QUEUES),
             "failed_jobs": [
                 {"id": j.id, "task": j.task, "args": j.args, "attempts": j.attempts, "at": j.at}

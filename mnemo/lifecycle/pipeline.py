@@ -11,6 +11,8 @@ nothing half-written: every turn is extracted exactly once.
 
 A batch that fails counts an attempt against each of its turns; a turn that
 keeps failing goes to the ``failed`` (dead-letter) state and the error is kept.
+A turn extracted from a model reply cut off by its token limit is ``done`` but
+marked ``truncated`` in the ledger, and counted in the report.
 Retries use batches of one turn, so one poisonous turn cannot sink its batch.
 """
 
@@ -43,11 +45,13 @@ class DrainReport:
     failed: int = 0
     candidates: int = 0
     decisions: Counter[str] = field(default_factory=Counter)
+    #: Turns extracted from a model reply cut off by its token limit.
+    truncated: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "turns": self.turns, "failed": self.failed, "candidates": self.candidates,
-            "decisions": dict(self.decisions),
+            "decisions": dict(self.decisions), "truncated": self.truncated,
         }  # fmt: skip
 
 
@@ -131,7 +135,7 @@ class ExtractionPipeline:
     async def _batch(
         self, tenant_id: str, user_id: str, turns: list[StoredTurn], report: DrainReport
     ) -> None:
-        found = await self._found(tenant_id, user_id, turns)
+        found, truncated = await self._found(tenant_id, user_id, turns)
         async with self.memories.db.transaction(tenant_id) as conn:
             still = set(
                 await self._extractions.lock_pending(
@@ -147,28 +151,37 @@ class ExtractionPipeline:
                 for source in item.candidate.source_turn_ids:
                     if source in produced:
                         produced[source].extend(memory_ids)
+            truncated &= produced.keys()
             await self._extractions.mark_done(
-                conn, tenant_id, user_id, produced, extractor=self.extractor_name
-            )
+                conn, tenant_id, user_id, produced, extractor=self.extractor_name,
+                truncated=truncated,
+            )  # fmt: skip
         report.turns += len(produced)
+        report.truncated += len(truncated)
         report.candidates += sum(1 for item in found if item.turn.id in still)
 
-    async def _found(self, tenant_id: str, user_id: str, turns: list[StoredTurn]) -> list[_Found]:
-        """Candidates of ``turns`` with their vectors, in turn order."""
+    async def _found(
+        self, tenant_id: str, user_id: str, turns: list[StoredTurn]
+    ) -> tuple[list[_Found], set[str]]:
+        """Candidates of ``turns`` with their vectors, in turn order; and the ids of the
+        turns whose extraction came from a truncated reply."""
         by_id = {t.id: t for t in turns}
         before = await self._extractions.preceding(tenant_id, user_id, turns)
         candidates: list[CandidateMemory] = []
+        truncated: set[str] = set()
         for session_turns in _by_session(turns):
             context = _with_context(session_turns, before, by_id)
-            proposed = await self._extractor.extract([_turn(t) for t in context])
-            candidates.extend(_own(proposed, by_id))
+            extraction = await self._extractor.extract([_turn(t) for t in context])
+            candidates.extend(_own(extraction.candidates, by_id))
+            if extraction.truncated:
+                truncated.update(t.id for t in session_turns)
         vectors = await self.embedder.embed_many([c.content for c in candidates], "passage")
         found = []
         for candidate, vector in zip(candidates, vectors, strict=True):
             sources = [by_id[s] for s in candidate.source_turn_ids]
             learned_at = max(t.created_at for t in sources)
             found.append(_Found(candidate, vector, learned_at, sources[-1]))
-        return sorted(found, key=lambda f: (f.learned_at, f.turn.turn_number))
+        return sorted(found, key=lambda f: (f.learned_at, f.turn.turn_number)), truncated
 
     async def _reconcile(
         self, conn: Connection, tenant_id: str, user_id: str, item: _Found

@@ -100,13 +100,18 @@ class ServiceMetrics:
             registry=registry,
         )
         self.llm_tokens = Counter("mnemo_llm_tokens", "LLM tokens", ["kind"], registry=registry)
+        self.llm_truncated_replies = Counter(
+            "mnemo_llm_truncated_replies",
+            "JSON replies cut off by max_tokens and accepted after repair (their tail is lost)",
+            registry=registry,
+        )
         self.auth_failures = Counter("mnemo_auth_failures", "Rejected API keys", registry=registry)
         self.rate_limited = Counter(
             "mnemo_rate_limited", "Requests over a key's rate", registry=registry
         )
         self.queue_depth = Gauge("mnemo_queue_depth", "Jobs waiting", ["queue"], registry=registry)
         self.failed_jobs = Gauge(
-            "mnemo_failed_jobs", "Jobs that failed for good", registry=registry
+            "mnemo_failed_jobs", "Jobs that failed for good", ["queue"], registry=registry
         )
 
     def observe_engine(self, name: str, seconds: float) -> None:
@@ -210,12 +215,14 @@ class InstrumentedEmbedder(Embedder):
 
 
 class InstrumentedLLM(LLM):
-    """An LLM that reports each call's latency and tokens, then delegates."""
+    """An LLM that reports each call's latency and tokens, then delegates; counts the
+    cut-off JSON replies it accepts."""
 
     def __init__(self, inner: LLM, metrics: ServiceMetrics) -> None:
         self.inner = inner
         self._metrics = metrics
         self.model_id = inner.model_id
+        self.json_attempts = inner.json_attempts
 
     async def open(self) -> None:
         await self.inner.open()
@@ -229,4 +236,12 @@ class InstrumentedLLM(LLM):
         self._metrics.llm_seconds.observe(time.perf_counter() - start)
         self._metrics.llm_tokens.labels("prompt").inc(completion.usage.prompt_tokens)
         self._metrics.llm_tokens.labels("completion").inc(completion.usage.completion_tokens)
+        return completion
+
+    async def complete_json(
+        self, messages: Sequence[ChatMessage], schema: dict[str, Any], **options: Any
+    ) -> Completion:
+        completion = await super().complete_json(messages, schema, **options)
+        if completion.truncated:
+            self._metrics.llm_truncated_replies.inc()
         return completion

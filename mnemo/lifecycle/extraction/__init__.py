@@ -10,6 +10,7 @@ from mnemo.lifecycle.extraction.candidates import (
     CANDIDATE_KINDS,
     CandidateKind,
     CandidateMemory,
+    Extraction,
     Extractor,
     Turn,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "EXTRACTION_SCHEMA",
     "CandidateKind",
     "CandidateMemory",
+    "Extraction",
     "Extractor",
     "LLMExtractor",
     "RulesExtractor",

@@ -18,6 +18,7 @@ __all__ = [
     "CANDIDATE_KINDS",
     "CandidateKind",
     "CandidateMemory",
+    "Extraction",
     "Extractor",
     "Turn",
     "clamp_unit",
@@ -80,14 +81,24 @@ class CandidateMemory:
                 raise InvalidInput(f"{name} must be in [0, 1], got {value}")
 
 
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What an extractor found in some turns."""
+
+    candidates: list[CandidateMemory]
+    #: The model's reply was cut off by its token limit (and repaired): what followed
+    #: the cut is lost, so candidates may be missing.
+    truncated: bool = False
+
+
 @runtime_checkable
 class Extractor(Protocol):
     """Proposes candidate memories from conversation turns."""
 
     async def extract(
         self, turns: Sequence[Turn], *, context: list[str] | None = None
-    ) -> list[CandidateMemory]:
-        """Candidates found in ``turns``.
+    ) -> Extraction:
+        """The candidates found in ``turns``.
 
         ``context`` holds short texts the extractor may use to avoid repeating
         what is already known (the user's existing memories, a session summary);

@@ -21,6 +21,7 @@ from mnemo.lifecycle.extraction.candidates import (
     CANDIDATE_KINDS,
     CandidateKind,
     CandidateMemory,
+    Extraction,
     Turn,
     clamp_unit,
 )
@@ -98,10 +99,13 @@ class LLMExtractor:
 
     async def extract(
         self, turns: Sequence[Turn], *, context: list[str] | None = None
-    ) -> list[CandidateMemory]:
-        """Candidates in ``turns``; ``context`` lists what is already known, to avoid repeats."""
+    ) -> Extraction:
+        """Candidates in ``turns``; ``context`` lists what is already known, to avoid repeats.
+
+        A reply cut off by ``max_tokens`` that repairs into a valid one is used, and the
+        result says it was truncated."""
         if not turns:
-            return []
+            return Extraction([])
         completion = await self.llm.complete_json(
             build_messages(turns, context),
             EXTRACTION_SCHEMA,
@@ -109,7 +113,7 @@ class LLMExtractor:
             max_tokens=self.max_tokens,
             attempts=self.attempts,
         )
-        return candidates_from_reply(completion.parsed, turns)
+        return Extraction(candidates_from_reply(completion.parsed, turns), completion.truncated)
 
 
 def build_messages(

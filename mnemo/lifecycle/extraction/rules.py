@@ -28,6 +28,7 @@ from mnemo.lifecycle.extraction.candidates import (
     CANDIDATE_KINDS,
     CandidateKind,
     CandidateMemory,
+    Extraction,
     Turn,
 )
 from mnemo.lifecycle.extraction.clauses import (
@@ -92,9 +93,9 @@ class RulesExtractor:
 
     async def extract(
         self, turns: Sequence[Turn], *, context: list[str] | None = None
-    ) -> list[CandidateMemory]:
+    ) -> Extraction:
         """Candidates in ``turns``; ``context`` is not used by rules."""
-        return self.extract_sync(turns)
+        return Extraction(self.extract_sync(turns))
 
     def extract_sync(self, turns: Sequence[Turn]) -> list[CandidateMemory]:
         """The same as :meth:`extract`, without an event loop (it does no I/O)."""

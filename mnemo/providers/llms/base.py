@@ -5,7 +5,9 @@ Everything a caller needs on top of that is written once in this module:
 :meth:`LLM.complete_json` asks for a JSON reply, repairs the usual ways a model
 mangles JSON (:func:`repair_json`), validates it against a JSON schema and, when
 the reply still does not fit, asks again with a corrective message a bounded
-number of times before raising :class:`~mnemo.errors.LLMError`.
+number of times before raising :class:`~mnemo.errors.LLMError`. A reply cut off by
+``max_tokens`` that still repairs into a valid value is accepted, logged as a warning
+and marked (:attr:`Completion.truncated`), since whatever was in its lost tail is gone.
 
 Schemas are validated with ``jsonschema`` so the document sent to the server as
 ``response_format`` and the one the reply is checked against are the same object.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +41,8 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,11 @@ class Completion:
     latency_seconds: float = 0.0
     parsed: Any = None
     finish_reason: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the reply stopped at the token limit (``finish_reason == "length"``)."""
+        return self.finish_reason == "length"
 
 
 class LLM(ABC):
@@ -167,6 +177,11 @@ class LLM(ABC):
             usage, latency = usage + completion.usage, latency + completion.latency_seconds
             value, problem = _decode_and_validate(completion, validator)
             if not problem:
+                if completion.truncated:
+                    logger.warning(
+                        "%s: reply cut off at max_tokens=%s; accepted as repaired into valid "
+                        "JSON, so whatever followed the cut is missing", self.model_id, max_tokens,
+                    )  # fmt: skip
                 return replace(completion, parsed=value, usage=usage, latency_seconds=latency)
             conversation = [
                 *conversation,

@@ -1,11 +1,14 @@
 """A chat-completions client for any server speaking OpenAI's wire format.
 
-OpenAI, Ollama (``http://localhost:11434/v1``), vLLM, LM Studio and Gemini's
-OpenAI-compatible endpoint (``https://generativelanguage.googleapis.com/v1beta/openai``)
-all accept ``POST {base_url}/chat/completions``. They differ in how much of
+OpenAI, Ollama (``http://localhost:11434/v1``), llama.cpp's ``llama-server``, vLLM,
+LM Studio and Gemini's OpenAI-compatible endpoint
+(``https://generativelanguage.googleapis.com/v1beta/openai``) all accept
+``POST {base_url}/chat/completions``. They differ in how much of
 ``response_format`` they understand, so the client starts with a JSON schema,
 falls back to ``{"type": "json_object"}`` and then to no ``response_format`` when
-the server answers 400 about it, and remembers what worked.
+the server refuses it, and remembers what worked. A refusal is a 400 or 422 whose
+message is about the response format — or a 500 saying so, which is how
+``llama-cpp-python``'s server (0.3.x) rejects ``json_schema``: that one is not retried.
 
 Plain ``httpx``; no vendor SDK. Credentials are constructor arguments: reading the
 environment is the entry points' job. The API key is sent as a bearer token and
@@ -26,13 +29,15 @@ from mnemo.errors import ConfigurationError, LLMError
 from mnemo.providers.llms.base import LLM, ChatMessage, Completion, JSONRepairError, Usage
 from mnemo.providers.llms.base import repair_json as _repair_json
 
-__all__ = ["OpenAICompatibleLLM", "gemini", "lmstudio", "ollama", "openai", "vllm"]
+__all__ = ["OpenAICompatibleLLM", "gemini", "llamacpp", "lmstudio", "ollama", "openai", "vllm"]
 
 ResponseFormat = Literal["json_schema", "json_object", "none"]
 #: The order ``response_format`` modes are tried in, most precise first.
 FORMAT_FALLBACK: tuple[ResponseFormat, ...] = ("json_schema", "json_object", "none")
 _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json_object", "structured")
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
+#: Statuses a server refuses a ``response_format`` with (500: llama-cpp-python's server).
+_FORMAT_REFUSAL_STATUS = frozenset({400, 422, 500})
 
 
 class OpenAICompatibleLLM(LLM):
@@ -132,7 +137,7 @@ class OpenAICompatibleLLM(LLM):
             response = await self._post(request)
             if response.is_success:
                 return response
-            if mode != "none" and not self._pinned_format and _rejects_format(response):
+            if not self._pinned_format and _rejects_format(response, request):
                 self._format = FORMAT_FALLBACK[FORMAT_FALLBACK.index(mode) + 1]
                 continue
             raise LLMError(self._describe_failure(response))
@@ -164,8 +169,8 @@ class OpenAICompatibleLLM(LLM):
             except httpx.TransportError as exc:
                 problem = f"could not reach the server ({type(exc).__name__})"
             else:
-                if not _is_transient(response.status_code):
-                    return response
+                if not _is_transient(response.status_code) or _rejects_format(response, body):
+                    return response  # a refused format is not transient: negotiate instead
                 problem = self._describe_failure(response)
                 retry_after = _retry_after_seconds(response)
             if attempt < self.max_retries:
@@ -216,9 +221,9 @@ def _is_transient(status: int) -> bool:
     return status in _RETRYABLE_STATUS or status >= 500
 
 
-def _rejects_format(response: httpx.Response) -> bool:
-    """Whether a 4xx answer is the server refusing our ``response_format``."""
-    if response.status_code not in (400, 422):
+def _rejects_format(response: httpx.Response, body: dict[str, Any]) -> bool:
+    """Whether the answer to ``body`` is the server refusing its ``response_format``."""
+    if "response_format" not in body or response.status_code not in _FORMAT_REFUSAL_STATUS:
         return False
     message = _server_message(response).lower()
     return any(word in message for word in _FORMAT_WORDS)
@@ -296,6 +301,14 @@ def gemini(model: str = "gemini-2.5-flash", **options: Any) -> OpenAICompatibleL
 def ollama(model: str = "llama3.1", **options: Any) -> OpenAICompatibleLLM:
     """A local Ollama server; no key needed."""
     options.setdefault("base_url", "http://localhost:11434/v1")
+    options.setdefault("timeout", 300.0)  # local models on CPU are slow
+    return OpenAICompatibleLLM(model, **options)
+
+
+def llamacpp(model: str = "local", **options: Any) -> OpenAICompatibleLLM:
+    """llama.cpp's ``llama-server``, by default on port 8080; it serves the model it
+    was started with, whatever ``model`` says."""
+    options.setdefault("base_url", "http://localhost:8080/v1")
     options.setdefault("timeout", 300.0)  # local models on CPU are slow
     return OpenAICompatibleLLM(model, **options)
 

@@ -42,9 +42,11 @@ async def optimize_user(
 
 @router.get("/users/{user_id}/jobs")
 async def user_jobs(user_id: UserIdPath, memory: MemoryDep) -> dict[str, Any]:
-    """Where the user's extraction stands: turns per status, failures, live workers."""
+    """Where the user's extraction stands: turns per status, how many of them were
+    extracted from a reply cut off by the model's token limit, live workers."""
     stats = await memory.job_stats(user_id=user_id)
-    return {"extraction": stats["extraction"], "live_workers": stats["live_workers"]}
+    keys = ("extraction", "extraction_truncated", "live_workers")
+    return {key: stats[key] for key in keys}
 
 
 @router.delete("/memories/{user_id}/all", response_model=DeletedOut)

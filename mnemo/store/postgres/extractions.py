@@ -9,7 +9,7 @@ many failed attempts. See ``sql/extractions.sql``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +56,8 @@ class ExtractionState:
     memory_ids: list[str]
     updated_at: datetime
     user_id: str | None = None
+    #: Extracted from a model reply cut off by its token limit: memories may be missing.
+    truncated: bool = False
 
 
 class ExtractionStore:
@@ -128,14 +130,18 @@ class ExtractionStore:
     async def mark_done(
         self, conn: Connection, tenant_id: str, user_id: str,
         memories: Mapping[str, Sequence[str]], *, extractor: str,
+        truncated: Collection[str] = (),
     ) -> int:  # fmt: skip
-        """Mark turns done with the memories they produced; the number marked."""
+        """Mark turns done with the memories they produced; the number marked.
+
+        ``truncated`` names those whose model reply was cut off by its token limit."""
         params = {
             "tenant": tenant_id,
             "user": user_id,
             "ids": list(memories),
             "memories": [Jsonb(list(ids)) for ids in memories.values()],
             "extractor": extractor,
+            "truncated": list(truncated),
         }
         cursor = await conn.execute(query("extractions", "mark_done"), params)
         return cursor.rowcount
@@ -169,6 +175,14 @@ class ExtractionStore:
             tenant_id=tenant_id,
         )  # fmt: skip
         return {row["status"]: int(row["turns"]) for row in rows}
+
+    async def count_truncated(self, tenant_id: str, user_id: str | None = None) -> int:
+        """Turns extracted from a model reply cut off by its token limit."""
+        rows = await self.db.fetch(
+            query("extractions", "truncated_count"), {"tenant": tenant_id, "user": user_id},
+            tenant_id=tenant_id,
+        )  # fmt: skip
+        return int(rows[0]["turns"])
 
     async def failed(
         self, tenant_id: str, user_id: str | None = None, *, limit: int = 100
@@ -221,4 +235,5 @@ def _state(row: dict[str, Any]) -> ExtractionState:
         memory_ids=[str(m) for m in row["memory_ids"] or []],
         updated_at=row["updated_at"],
         user_id=row.get("user_id"),
+        truncated=bool(row["truncated"]),
     )

@@ -1119,3 +1119,6 @@ ALTER TABLE entities SET (toast_tuple_target = 4080);
 -- Revision 0008: turns stored without a vector, for the job that embeds them.
 CREATE INDEX messages_unembedded_idx ON messages (tenant_id, user_id, created_at)
     WHERE embedding IS NULL;
+
+-- Revision 0017: turns extracted from a reply cut off by the model's token limit.
+ALTER TABLE message_extractions ADD COLUMN truncated boolean NOT NULL DEFAULT false;

@@ -150,3 +150,30 @@ async def test_a_turn_whose_extraction_keeps_failing_is_dead_lettered_then_retri
     assert [m.content for m in await llm_engine.list(user_id="alice")] == ["Alice is vegan."]
     states = await llm_engine.extraction_status(result.ids, user_id="alice")
     assert states[result.ids[0]].status == "done"
+
+
+async def test_a_reply_cut_off_by_max_tokens_is_used_and_the_turn_marked_truncated(
+    server: FakeChatServer, llm_engine: AsyncMemory
+) -> None:
+    def cut_off(request: ReceivedRequest) -> Answer:
+        if not is_extraction(request):
+            return memories_reply()(request)
+        whole = memories_reply(("fact", "Alice is a pilot."), ("fact", "Alice flies at night."))
+        text = whole(request).body["choices"][0]["message"]["content"]
+        return reply(text[: text.index("Alice flies")], finish="length")
+
+    server.script(cut_off)
+    result = await llm_engine.add(user_turn("I fly planes at night"), user_id="alice",
+                                  infer=True, wait=True)  # fmt: skip
+    assert [m.content for m in result.memories] == ["Alice is a pilot."]
+    state = (await llm_engine.extraction_status(result.ids, user_id="alice"))[result.ids[0]]
+    assert (state.status, state.truncated) == ("done", True)
+    stats = await llm_engine.job_stats(user_id="alice")
+    assert stats["extraction"] == {"done": 1}
+    assert stats["extraction_truncated"] == 1
+
+    server.script(memories_reply(("fact", "Alice likes tea.")))
+    second = await llm_engine.add(user_turn("I like tea"), user_id="alice", infer=True, wait=True)
+    state = (await llm_engine.extraction_status(second.ids, user_id="alice"))[second.ids[0]]
+    assert (state.status, state.truncated) == ("done", False)
+    assert (await llm_engine.job_stats(user_id="alice"))["extraction_truncated"] == 1

@@ -165,6 +165,65 @@ async def test_rejected_json_schema_falls_back_and_remembers(server: FakeChatSer
     assert "authorization" not in server.requests[0].headers  # no key, no header
 
 
+# llama-cpp-python's server (0.3.36) validates ``response_format.type`` against "text" /
+# "json_object" inside its route and reports the pydantic error as an internal error.
+LLAMA_CPP_PYTHON_REFUSAL = (
+    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should "
+    "be 'text' or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]"
+)
+
+
+def llama_cpp_python_like(request: ReceivedRequest) -> Answer:
+    """Answers as llama-cpp-python's server does: HTTP 500 for a ``json_schema`` format."""
+    if _format_type(request) not in (None, "text", "json_object"):
+        body = {"error": {"message": LLAMA_CPP_PYTHON_REFUSAL, "type": "internal_server_error",
+                          "param": None, "code": None}}  # fmt: skip
+        return Answer(status=500, body=body)
+    return reply_json(GOOD)
+
+
+async def test_a_500_refusing_json_schema_falls_back_to_json_object(
+    server: FakeChatServer,
+) -> None:
+    server.script(llama_cpp_python_like)
+    async with OpenAICompatibleLLM("m", base_url=server.base_url, max_retries=3) as llm:
+        first = await llm.complete_json(MESSAGES, SCHEMA)
+        second = await llm.complete_json(MESSAGES, SCHEMA)
+
+    assert first.parsed == second.parsed == GOOD
+    # Not retried as a transient 500: one refusal, then json_object from there on.
+    assert [_format_type(r) for r in server.requests] == [
+        "json_schema",
+        "json_object",
+        "json_object",
+    ]
+    assert llm.response_format_mode == "json_object"
+
+
+async def test_a_500_refusing_a_pinned_format_fails_at_once_with_the_reason(
+    server: FakeChatServer,
+) -> None:
+    server.script(llama_cpp_python_like)
+    pinned = OpenAICompatibleLLM(
+        "m", base_url=server.base_url, response_format="json_schema", max_retries=3
+    )
+    async with pinned:
+        with pytest.raises(LLMError, match=r"answered 500: .*Input should be 'text' or"):
+            await pinned.complete_json(MESSAGES, SCHEMA)
+
+    assert len(server.requests) == 1
+
+
+async def test_a_500_about_something_else_is_still_retried(server: FakeChatServer) -> None:
+    server.script(error(500, "CUDA out of memory"), reply_json(GOOD))
+    async with OpenAICompatibleLLM("m", base_url=server.base_url, backoff_seconds=0.01) as llm:
+        completion = await llm.complete_json(MESSAGES, SCHEMA)
+
+    assert completion.parsed == GOOD
+    assert [_format_type(r) for r in server.requests] == ["json_schema", "json_schema"]
+    assert llm.response_format_mode == "json_schema"
+
+
 async def test_no_response_format_at_all_is_the_last_resort(server: FakeChatServer) -> None:
     def plain_only(request: ReceivedRequest) -> Answer:
         if "response_format" in request.body:

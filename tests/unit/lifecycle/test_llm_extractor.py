@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -10,7 +11,13 @@ from typing import Any
 import pytest
 
 from mnemo.errors import LLMError
-from mnemo.lifecycle.extraction import EXTRACTION_SCHEMA, Extractor, LLMExtractor, Turn
+from mnemo.lifecycle.extraction import (
+    EXTRACTION_SCHEMA,
+    Extraction,
+    Extractor,
+    LLMExtractor,
+    Turn,
+)
 from mnemo.lifecycle.extraction.llm import load_prompt
 from mnemo.providers.llms.base import LLM, ChatMessage, Completion
 
@@ -29,8 +36,9 @@ class ScriptedLLM(LLM):
 
     model_id = "scripted"
 
-    def __init__(self, *replies: str) -> None:
+    def __init__(self, *replies: str, finish_reason: str = "stop") -> None:
         self.replies = list(replies)
+        self.finish_reason = finish_reason
         self.calls: list[tuple[list[ChatMessage], dict[str, Any] | None]] = []
 
     async def complete(
@@ -42,7 +50,8 @@ class ScriptedLLM(LLM):
         max_tokens: int | None = None,
     ) -> Completion:
         self.calls.append((list(messages), schema))
-        return Completion(text=self.replies.pop(0), model=self.model_id)
+        text = self.replies.pop(0)
+        return Completion(text=text, model=self.model_id, finish_reason=self.finish_reason)
 
 
 def item(**overrides: Any) -> dict[str, Any]:
@@ -75,7 +84,7 @@ async def test_turns_become_candidates() -> None:
         )
     )
 
-    found = await LLMExtractor(llm).extract(TURNS)
+    found = (await LLMExtractor(llm).extract(TURNS)).candidates
 
     assert [(c.kind, c.content, c.source_turn_ids, c.event_date) for c in found] == [
         ("preference", "Alice loves dark roast coffee.", ("m1",), None),
@@ -110,7 +119,7 @@ async def test_items_are_cleaned() -> None:
         )
     )
 
-    found = await LLMExtractor(llm).extract(TURNS)
+    found = (await LLMExtractor(llm).extract(TURNS)).candidates
 
     assert [(c.kind, c.content, c.source_turn_ids) for c in found] == [
         ("preference", "Alice loves dark roast coffee.", ("m1",)),
@@ -123,13 +132,34 @@ async def test_items_are_cleaned() -> None:
 async def test_an_invalid_reply_is_corrected_by_a_retry() -> None:
     llm = ScriptedLLM(reply(item(kind="opinion")), "```json\n" + reply(item()) + "\n```")
 
-    found = await LLMExtractor(llm).extract(TURNS)
+    found = (await LLMExtractor(llm).extract(TURNS)).candidates
 
     assert [c.content for c in found] == ["Alice loves dark roast coffee."]
     assert len(llm.calls) == 2
     correction = llm.calls[1][0][-1]
     assert correction.role == "user"
     assert "kind" in correction.content
+
+
+async def test_a_cut_off_reply_that_repairs_is_used_marked_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    whole = reply(item(), item(content="Alice ran 10 km.", source_turn_ids=["m3"]))
+    cut = whole[: whole.index("Alice ran")]  # the second memory is lost in the cut
+    llm = ScriptedLLM(cut, finish_reason="length")
+
+    with caplog.at_level(logging.WARNING, logger="mnemo.providers.llms.base"):
+        extraction = await LLMExtractor(llm, max_tokens=40).extract(TURNS)
+
+    assert extraction.truncated
+    assert [c.content for c in extraction.candidates] == ["Alice loves dark roast coffee."]
+    assert len(llm.calls) == 1
+    assert "scripted: reply cut off at max_tokens=40" in caplog.text
+
+
+async def test_a_whole_reply_is_not_marked_truncated() -> None:
+    extraction = await LLMExtractor(ScriptedLLM(reply(item()))).extract(TURNS)
+    assert not extraction.truncated
 
 
 async def test_no_usable_reply_raises_llm_error() -> None:
@@ -141,7 +171,7 @@ async def test_no_usable_reply_raises_llm_error() -> None:
 
 async def test_no_turns_no_call() -> None:
     llm = ScriptedLLM()
-    assert await LLMExtractor(llm).extract([]) == []
+    assert await LLMExtractor(llm).extract([]) == Extraction([])
     assert llm.calls == []
 
 

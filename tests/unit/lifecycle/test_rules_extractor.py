@@ -371,9 +371,9 @@ async def test_it_is_an_extractor() -> None:
     extractor = RulesExtractor()
     assert isinstance(extractor, Extractor)
     turn = Turn(id="t", role="user", content="I love jazz.", created_at=NOW)
-    assert [c.content for c in await extractor.extract([turn], context=["ignored"])] == [
-        "The user loves jazz."
-    ]
+    extraction = await extractor.extract([turn], context=["ignored"])
+    assert not extraction.truncated
+    assert [c.content for c in extraction.candidates] == ["The user loves jazz."]
 
 
 def test_curly_apostrophes_and_emoji_are_handled() -> None:

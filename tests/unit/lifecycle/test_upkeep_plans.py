@@ -144,6 +144,7 @@ def test_optimizer_plan_decays_then_merges_then_removes() -> None:
     [
         {"decay_half_life_days": 0},
         {"extraction_batch": 0},
+        {"extraction_max_tokens": 0},
         {"cleanup_below": 1.5},
         {"heartbeat_seconds": 30, "stalled_after_seconds": 10},
         {"duplicate_similarity": -0.1},

@@ -52,9 +52,11 @@ ORDER BY seq
 FOR UPDATE
 
 -- name: mark_done
+-- %(truncated)s: the turns whose model reply was cut off by its token limit.
 UPDATE message_extractions e SET
     status = 'done', extractor = %(extractor)s, last_error = NULL, updated_at = now(),
-    memory_ids = ARRAY(SELECT jsonb_array_elements_text(d.memories)::uuid)
+    memory_ids = ARRAY(SELECT jsonb_array_elements_text(d.memories)::uuid),
+    truncated = d.message_id = ANY(%(truncated)s::uuid[])
 FROM unnest(%(ids)s::uuid[], %(memories)s::jsonb[]) AS d(message_id, memories)
 WHERE e.tenant_id = %(tenant)s AND e.user_id = %(user)s AND e.message_id = d.message_id
   AND e.status = 'pending'
@@ -72,7 +74,7 @@ WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND message_id = ANY(%(ids)s
 RETURNING message_id, status
 
 -- name: statuses
-SELECT message_id, status, attempts, last_error, memory_ids, updated_at
+SELECT message_id, status, attempts, last_error, memory_ids, truncated, updated_at
 FROM message_extractions
 WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND message_id = ANY(%(ids)s::uuid[])
 
@@ -81,8 +83,13 @@ SELECT status, count(*) AS turns FROM message_extractions
 WHERE tenant_id = %(tenant)s AND (%(user)s::text IS NULL OR user_id = %(user)s)
 GROUP BY status
 
+-- name: truncated_count
+-- Turns extracted from a model reply cut off by its token limit.
+SELECT count(*) AS turns FROM message_extractions
+WHERE tenant_id = %(tenant)s AND (%(user)s::text IS NULL OR user_id = %(user)s) AND truncated
+
 -- name: failed_turns
-SELECT user_id, message_id, status, attempts, last_error, memory_ids, updated_at
+SELECT user_id, message_id, status, attempts, last_error, memory_ids, truncated, updated_at
 FROM message_extractions
 WHERE tenant_id = %(tenant)s AND (%(user)s::text IS NULL OR user_id = %(user)s)
   AND status = 'failed'

@@ -1,41 +1,19 @@
 """Reference rankers printed beside mnemo's own figure: Okapi BM25, dense cosine and RRF.
 
-Everything is pure Python + numpy and works on one conversation (or any small corpus)
-at a time. Rankers return document indices, best first; ties keep corpus order so runs
-are deterministic.
+Pure Python + numpy, for one conversation (or any small corpus) at a time. Rankers
+return document indices, best first; ties keep corpus order so runs are deterministic.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BM25", "dense_rank", "rrf", "tokenize", "top_indices"]
-
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-
-_STOP_TEXT = """a about above after again against all am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each
-    few for from further had has have having he her here hers herself him himself his how
-    i if in into is it its itself just me more most my myself no nor not now of off on once
-    only or other our ours ourselves out over own same she should so some such than that the
-    their theirs them themselves then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves"""
-
-#: A small English stop list for :func:`tokenize` (question words included).
-STOPWORDS: frozenset[str] = frozenset(_STOP_TEXT.split())
-
-
-def tokenize(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
-    """Lower-case word tokens minus ``stopwords`` (no stemming; possessive ``'s`` dropped)."""
-    tokens = (m.removesuffix("'s") for m in _WORD.findall(text.lower()))
-    return [t for t in tokens if t and t not in stopwords]
+__all__ = ["BM25", "dense_rank", "rrf", "top_indices"]
 
 
 def top_indices(scores: npt.NDArray[np.floating], n: int | None = None) -> list[int]:
