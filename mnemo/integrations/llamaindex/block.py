@@ -65,7 +65,7 @@ class MnemoMemoryBlock(BaseMemoryBlock[str]):
         if not turns:
             return
         flushed_from = next(
-            (m.additional_kwargs.get("session_id") for m in messages if m.additional_kwargs), None
+            (sid for m in messages if (sid := m.additional_kwargs.get("session_id"))), None
         )
         session = self.session_id or flushed_from
         await self._bridge.arun(

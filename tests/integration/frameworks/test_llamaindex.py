@@ -34,8 +34,9 @@ async def test_flushed_messages_become_memories_the_chat_gets_back(sync_memory: 
     )
     await memory.aput(ChatMessage(role="user", content="Which city does my sister live in?"))
     chat = await memory.aget()
-    notes = [m.content for m in sync_memory.list(user_id="alice")]
-    assert notes[-1] == "My sister Maria lives in Porto and paints."  # flushed, kept as notes
+    notes = sync_memory.list(user_id="alice")
+    assert notes[-1].content == "My sister Maria lives in Porto and paints."  # flushed: a note
+    assert notes[-1].session_id == "chat"  # the LlamaIndex memory's session
     system = chat[0]
     assert system.role == MessageRole.SYSTEM and "<mnemo>" in (system.content or "")
     assert "Maria lives in Porto" in (system.content or "")
