@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Coroutine
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from mnemo._sync import LoopThread, SyncProxy, blocking
 from mnemo.config import MnemoConfig
 from mnemo.core.records import Scope
 from mnemo.engine import AsyncMemory
 from mnemo.providers.embedders.base import Embedder
+
+R = TypeVar("R")
 
 
 class Memory:
@@ -104,6 +107,14 @@ class Memory:
     def conversation_summary(self, **policy: Any) -> SyncProxy:
         """``AsyncMemory.conversation_summary``; the summary's methods block."""
         return SyncProxy(self._loop.run(self._engine.conversation_summary(**policy)), self._loop)
+
+    def run(self, coroutine: Coroutine[Any, Any, R]) -> R:
+        """Run a coroutine that uses ``engine`` on this Memory's loop; block until it ends.
+
+        For code written once against ``AsyncMemory`` that must also be called
+        synchronously (the framework adapters in ``mnemo.integrations`` do this).
+        """
+        return self._loop.run(coroutine)
 
     def close(self) -> None:
         """Flush pending statistics and release connections; the instance is unusable after."""

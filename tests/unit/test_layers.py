@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mnemo"
-FACES = {"memory", "cli", "service", "client", "compat", "worker", "mcp"}
+FACES = {"memory", "cli", "service", "client", "compat", "worker", "mcp", "integrations"}
 BELOW_ENGINE = ["core", "store", "providers", "retrieval", "kinds", "lifecycle", "orchestrator"]
 
 
