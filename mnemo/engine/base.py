@@ -186,6 +186,7 @@ class EngineBase(ABC):
             config.search,
             self.observers,
             on_hits=self._writer.record_hits,
+            context=config.search.context,
         )
         self._wire_reference(db)
         self._wire_conversations(db)
