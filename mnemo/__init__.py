@@ -43,6 +43,7 @@ from mnemo.core.working import (
 )
 from mnemo.engine import AsyncMemory
 from mnemo.errors import (
+    CitusMissing,
     ConfigurationError,
     Conflict,
     DimensionMismatch,
@@ -57,6 +58,7 @@ from mnemo.errors import (
     NotFound,
     ProviderError,
     StoreUnavailable,
+    UnsupportedSchema,
     WaitTimeout,
 )
 from mnemo.health import DependencyHealth, HealthReport
@@ -73,6 +75,7 @@ from mnemo.orchestrator import (
     MemoryType,
 )
 from mnemo.providers.embedders.base import Embedder
+from mnemo.store.postgres.distribute import DistributionReport, distribute
 
 __version__ = "0.1.0"
 
@@ -82,6 +85,7 @@ __all__ = [
     "BufferPolicy",
     "ChainStep",
     "ChunkHit",
+    "CitusMissing",
     "ConfigurationError",
     "Conflict",
     "ContextEntry",
@@ -93,6 +97,7 @@ __all__ = [
     "ConversationSummary",
     "DependencyHealth",
     "DimensionMismatch",
+    "DistributionReport",
     "DocumentConfig",
     "DocumentRecord",
     "DroppedEntry",
@@ -139,11 +144,13 @@ __all__ = [
     "SourcedHit",
     "StoreUnavailable",
     "SummaryPolicy",
+    "UnsupportedSchema",
     "WaitTimeout",
     "WorkingContext",
     "WorkingItem",
     "WorkingMemoryConfig",
     "WorkingNamespaceStats",
     "__version__",
+    "distribute",
     "scoring_preset",
 ]
