@@ -4,6 +4,8 @@ from mnemo import Memory
 m = Memory()
 m.add("I prefer dark roast", user_id="alice")
 m.search("what coffee?", user_id="alice")
+
+from mnemo import add_to_memory, get_relevant_memories   # the pgvector tutorial's
 """
 
 from mnemo.config import (
@@ -41,6 +43,7 @@ from mnemo.core.working import (
     WorkingItem,
     WorkingNamespaceStats,
 )
+from mnemo.default_memory import add_to_memory, get_relevant_memories
 from mnemo.engine import AsyncMemory
 from mnemo.errors import (
     CitusMissing,
@@ -151,6 +154,8 @@ __all__ = [
     "WorkingMemoryConfig",
     "WorkingNamespaceStats",
     "__version__",
+    "add_to_memory",
     "distribute",
+    "get_relevant_memories",
     "scoring_preset",
 ]
