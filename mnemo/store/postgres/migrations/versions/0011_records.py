@@ -1,7 +1,7 @@
 """Records: the Memorizz-style typed collections (personas, toolbox, memories, agents).
 
 Revision ID: 0011
-Revises: 0017
+Revises: 0010
 
 One table holds every collection (``memory_type``: ``personas``, ``toolbox``,
 ``conversation_memory``, ``agents``, ...). Scope columns come first; then the
@@ -17,7 +17,7 @@ hybrid search; ``caller_embedding`` is the caller's own vector, of any dimension
 from alembic import op
 
 revision = "0011"
-down_revision = "0017"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
