@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from mnemo.errors import InvalidInput
 
 LEGS = ("vector", "lexical")
@@ -150,9 +153,10 @@ def relevance(candidates: Sequence[Candidate], params: FusionParams) -> dict[str
     return relevance_and_loans(candidates, params)[0]
 
 
-#: A ranking step after fusion: from the candidates and their fused scores, what to
-#: add to each (in fused units), e.g. ``ContextBoosts`` (``mnemo.core.context_boosts``).
-Lift = Callable[[Sequence[Candidate], dict[str, float]], dict[str, float]]
+#: A ranking step after fusion: from the candidates and their fused scores (in the
+#: candidates' order), what to add to each, in fused units (e.g. ``ContextBoosts.lift``
+#: of ``mnemo.core.context_boosts``).
+Lift = Callable[[Sequence[Candidate], npt.NDArray[np.float64]], npt.NDArray[np.float64]]
 
 
 def relevance_and_loans(
@@ -166,8 +170,9 @@ def relevance_and_loans(
     boosted = borrow_from_neighbours(candidates, fused, params.neighbour_weight)
     loans = {cid: boosted[cid] - fused[cid] for cid in fused}
     if lift is not None:
-        for cid, extra in lift(candidates, fused).items():
-            boosted[cid] += extra
+        extra = lift(candidates, np.array([fused[c.id] for c in candidates], dtype=np.float64))
+        for c, value in zip(candidates, extra, strict=True):
+            boosted[c.id] += float(value)
     return _rescaled(boosted), loans
 
 
@@ -223,9 +228,12 @@ def rank_candidates(
     pool = list(candidates)
     lifted: dict[str, float] = {}
 
-    def recorded(found: Sequence[Candidate], fused: dict[str, float]) -> dict[str, float]:
-        lifted.update(lift(found, fused) if lift is not None else {})
-        return lifted
+    def recorded(
+        found: Sequence[Candidate], fused: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        extra = lift(found, fused) if lift is not None else np.zeros(len(found))
+        lifted.update((c.id, float(v)) for c, v in zip(found, extra, strict=True))
+        return extra
 
     relevances, loans = relevance_and_loans(pool, fusion, recorded if lift else None)
     scored = [
