@@ -255,6 +255,21 @@ class DocumentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordConfig:
+    """How the Memorizz-style record collections are stored and searched."""
+
+    #: A tenant's records with caller vectors of one dimension above which vector
+    #: searches use an HNSW index (built once, concurrently, by the write crossing it).
+    hnsw_min_rows: int = 10_000
+    #: Largest record accepted, in bytes of JSON.
+    max_bytes: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.hnsw_min_rows < 1 or self.max_bytes < 1:
+            raise ConfigurationError("record limits must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class MnemoConfig:
     """Everything the engine needs. Build it directly, or from ``Settings`` at an entry point."""
 
@@ -274,6 +289,7 @@ class MnemoConfig:
     limits: Limits = field(default_factory=Limits)
     entities: EntityConfig = field(default_factory=EntityConfig)
     documents: DocumentConfig = field(default_factory=DocumentConfig)
+    records: RecordConfig = field(default_factory=RecordConfig)
     kv: KeyValueConfig = field(default_factory=KeyValueConfig)
     working: WorkingMemoryConfig = field(default_factory=WorkingMemoryConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
