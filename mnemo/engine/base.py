@@ -188,6 +188,7 @@ class EngineBase(ABC):
             config.search,
             self.observers,
             on_hits=self._writer.record_hits,
+            context=config.search.context,
         )
         self._wire_reference(db)
         self._records = RecordService(
