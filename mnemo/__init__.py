@@ -46,6 +46,7 @@ from mnemo.core.working import (
 from mnemo.default_memory import add_to_memory, get_relevant_memories
 from mnemo.engine import AsyncMemory
 from mnemo.errors import (
+    CitusMissing,
     ConfigurationError,
     Conflict,
     DimensionMismatch,
@@ -60,6 +61,7 @@ from mnemo.errors import (
     NotFound,
     ProviderError,
     StoreUnavailable,
+    UnsupportedSchema,
     WaitTimeout,
 )
 from mnemo.health import DependencyHealth, HealthReport
@@ -76,6 +78,7 @@ from mnemo.orchestrator import (
     MemoryType,
 )
 from mnemo.providers.embedders.base import Embedder
+from mnemo.store.postgres.distribute import DistributionReport, distribute
 
 __version__ = "0.1.0"
 
@@ -85,6 +88,7 @@ __all__ = [
     "BufferPolicy",
     "ChainStep",
     "ChunkHit",
+    "CitusMissing",
     "ConfigurationError",
     "Conflict",
     "ContextEntry",
@@ -96,6 +100,7 @@ __all__ = [
     "ConversationSummary",
     "DependencyHealth",
     "DimensionMismatch",
+    "DistributionReport",
     "DocumentConfig",
     "DocumentRecord",
     "DroppedEntry",
@@ -142,6 +147,7 @@ __all__ = [
     "SourcedHit",
     "StoreUnavailable",
     "SummaryPolicy",
+    "UnsupportedSchema",
     "WaitTimeout",
     "WorkingContext",
     "WorkingItem",
@@ -149,6 +155,7 @@ __all__ = [
     "WorkingNamespaceStats",
     "__version__",
     "add_to_memory",
+    "distribute",
     "get_relevant_memories",
     "scoring_preset",
 ]

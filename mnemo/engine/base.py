@@ -33,7 +33,7 @@ from mnemo.retrieval.embedding import EmbeddingService
 from mnemo.retrieval.model_guard import check_embedding_model
 from mnemo.retrieval.search import HybridSearch, memory_hit
 from mnemo.store.cache import open_cache
-from mnemo.store.postgres.database import Database
+from mnemo.store.postgres.database import Database, runs_on_citus
 from mnemo.store.postgres.documents import DocumentStore
 from mnemo.store.postgres.embedding_cache import EmbeddingCacheStore
 from mnemo.store.postgres.entities import EntityStore
@@ -152,7 +152,12 @@ class EngineBase(ABC):
                 role=config.database_role,
             )
             resources.push_async_callback(self._pool.close)
-            self.db = Database(self._pool, tenant_guard=config.database_role is not None)
+            guarded = config.database_role is not None
+            self.db = Database(
+                self._pool,
+                tenant_guard=guarded,
+                transaction_tenant=guarded and await runs_on_citus(self._pool),
+            )
             self.cache = open_cache(config.redis_url, **config.cache_options)
             resources.push_async_callback(self.cache.aclose)
             self._wire(self.db)
