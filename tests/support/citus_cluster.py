@@ -70,8 +70,9 @@ NODE_SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "jit": "off",
-    # Workers' own maintenance connections are not needed for tests.
     "citus.max_cached_conns_per_worker": "4",
+    # Single- and multi-shard query counts (citus_stat_counters), for the routing tests.
+    "citus.enable_stat_counters": "on",
 }
 
 

@@ -246,6 +246,7 @@ def event_from_row(row: dict[str, Any]) -> MemoryEvent:
 
 
 _OWNER = sql.SQL("AND user_id = %(user)s")
+_OWNER_M = sql.SQL("AND m.user_id = %(user)s")
 
 
 def _formatted(
@@ -254,8 +255,13 @@ def _formatted(
     """Query ``name`` with its columns, its ``where`` fragment, and its user condition when
     the ``owner`` is known (a lookup by id then runs on one shard of a Citus cluster)."""
     where_sql = where.sql if where is not None else sql.SQL("true")
-    owner_sql = _OWNER if owner is not None else sql.SQL("")
-    return query("memories", name).format(columns=_COLUMNS, where=where_sql, owner=owner_sql)
+    known = owner is not None
+    return query("memories", name).format(
+        columns=_COLUMNS,
+        where=where_sql,
+        owner=_OWNER if known else sql.SQL(""),
+        owner_m=_OWNER_M if known else sql.SQL(""),
+    )
 
 
 def _columns_of(memories: Sequence[NewMemory]) -> dict[str, list[Any]]:

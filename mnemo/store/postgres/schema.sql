@@ -1123,7 +1123,8 @@ CREATE INDEX messages_unembedded_idx ON messages (tenant_id, user_id, created_at
 -- Revision 0017: turns extracted from a reply cut off by the model's token limit.
 ALTER TABLE message_extractions ADD COLUMN truncated boolean NOT NULL DEFAULT false;
 
--- Revision 0010: appending turns in one round trip (lock, idempotency, numbering,
+-- Revision 0010 (its turns inserted by a WITH ... RETURNING since 0012, for Citus):
+-- appending turns in one round trip (lock, idempotency, numbering,
 -- insert, and for extraction the ledger row and the job).
 CREATE FUNCTION mnemo_append_turns(
     p_tenant text, p_user text, p_session text, p_ts_config regconfig, p_model text,
@@ -1149,6 +1150,7 @@ DECLARE
     v_highest integer;
     v_clash record;
     v_seq bigint;
+    v_inserted integer;
 BEGIN
     -- Serialises writers of one session (turn numbers, idempotency keys) until commit.
     PERFORM pg_advisory_xact_lock(
@@ -1200,7 +1202,7 @@ BEGIN
 
     -- body is the turn's text as given; content (what search indexes and embeds) is
     -- that text plus its tool calls and results.
-    INSERT INTO messages AS m (
+    WITH inserted AS (INSERT INTO messages AS m (
         tenant_id, user_id, session_id, id, agent_id, turn_number, role, name, body, content,
         tool_calls, tool_results, idempotency_key, token_count, content_hash, embedding,
         embedding_model, tsv, doc_len, metadata, created_at
@@ -1218,7 +1220,8 @@ BEGIN
             AS u(id, agent_id, turn_number, role, name, body, content, tool_calls,
                  tool_results, key, token_count, embedding, metadata, created_at, fresh)
         WHERE u.fresh
-    ) t;
+    ) t RETURNING 1)
+    SELECT count(*) INTO v_inserted FROM inserted;
 
     -- For extraction: the turns pending in the ledger (a turn registered before keeps
     -- its row) and the user's job, committed with the turns or not at all.
@@ -1274,3 +1277,16 @@ CREATE INDEX records_memory_id_idx ON records
     (tenant_id, user_id, memory_type, memory_id, happened_at);
 ALTER TABLE records SET (toast_tuple_target = 4080);
 SELECT mnemo_enable_tenant_rls('records');
+
+-- Revision 0012: the service records a key's last use as the tables' owner (on Citus
+-- a change to api_keys locks the tenant it refers to on every node).
+CREATE FUNCTION mnemo_api_key_touch(p_tenant text, p_id uuid) RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path FROM CURRENT
+    AS $$ UPDATE api_keys SET last_used_at = now() WHERE tenant_id = p_tenant AND id = p_id $$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mnemo_service') THEN
+        GRANT EXECUTE ON FUNCTION mnemo_api_key_touch(text, uuid) TO mnemo_service;
+    END IF;
+END
+$$;

@@ -16,7 +16,8 @@ RETURNING tenant_id, id, prefix, name, created_at, last_used_at, revoked_at
 SELECT id, tenant_id, key_hash, revoked_at FROM mnemo_api_key_lookup(%(prefix)s)
 
 -- name: touch_key
-UPDATE api_keys SET last_used_at = now() WHERE tenant_id = %(tenant)s AND id = %(id)s
+-- As the owner (SECURITY DEFINER): on Citus the change locks the key's tenant row too.
+SELECT mnemo_api_key_touch(%(tenant)s, %(id)s)
 
 -- name: list_keys
 SELECT tenant_id, id, prefix, name, created_at, last_used_at, revoked_at

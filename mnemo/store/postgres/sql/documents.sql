@@ -41,7 +41,7 @@ ON CONFLICT (tenant_id, user_id, name) DO UPDATE SET
     chunk_count = excluded.chunk_count,
     metadata = excluded.metadata,
     version = d.version + 1,
-    loaded_at = clock_timestamp()
+    loaded_at = excluded.loaded_at
 RETURNING {columns}
 
 -- name: delete_chunks
@@ -67,6 +67,9 @@ SELECT %(tenant)s, %(user)s, id, %(document)s, %(version)s, %(agent)s, %(session
        tokens, content, sha256(convert_to(content, 'UTF8')), embedding, %(model)s, tsv,
        mnemo_tsv_length(tsv), %(metadata)s, %(loaded_at)s
 FROM input
+-- Citus writes an INSERT ... SELECT without RETURNING with COPY, which row-level
+-- security refuses for the service's role; with RETURNING it sends INSERTs.
+RETURNING id
 
 -- name: list_documents
 SELECT {columns} FROM documents d

@@ -65,7 +65,7 @@ ON CONFLICT (tenant_id, user_id, id) DO UPDATE SET
     content_hash = excluded.content_hash,
     tsv = excluded.tsv,
     doc_len = excluded.doc_len,
-    updated_at = clock_timestamp()
+    updated_at = excluded.updated_at
 RETURNING e.id, e.content, e.content_hash
 
 -- name: insert_aliases

@@ -41,6 +41,8 @@ SELECT
     ) AS last_version
 
 -- name: upsert_entry
+-- DO UPDATE takes its times from the proposed row's defaults (excluded.*): Citus
+-- accepts no volatile function such as now() there.
 WITH previous AS (
     SELECT value, value_z FROM kv_entries
     WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND namespace = %(namespace)s
@@ -64,9 +66,9 @@ written AS (
         version = excluded.version,
         expires_at = excluded.expires_at,
         updated_by = excluded.updated_by,
-        updated_at = now(),
-        created_at = CASE WHEN e.expires_at IS NULL OR e.expires_at > now()
-                          THEN e.created_at ELSE now() END
+        updated_at = excluded.updated_at,
+        created_at = CASE WHEN e.expires_at IS NULL OR e.expires_at > excluded.updated_at
+                          THEN e.created_at ELSE excluded.created_at END
     RETURNING e.*
 ),
 logged AS (
@@ -78,6 +80,7 @@ logged AS (
            %(change)s, p.value, p.value_z, w.value, w.value_z, %(actor)s, %(reason)s
     FROM written w LEFT JOIN previous p ON true
     WHERE %(versioned)s
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT * FROM written
 
@@ -87,7 +90,10 @@ WITH removed AS (
     DELETE FROM kv_entries
     WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND namespace = %(namespace)s
       AND agent_id = %(agent)s AND session_id = %(session)s AND key = %(key)s
-    RETURNING *, (expires_at IS NULL OR expires_at > now()) AS live
+    RETURNING *
+),
+checked AS (  -- not in RETURNING: Citus accepts no volatile function there
+    SELECT *, (expires_at IS NULL OR expires_at > now()) AS live FROM removed
 ),
 logged AS (
     INSERT INTO kv_history (
@@ -96,10 +102,11 @@ logged AS (
     )
     SELECT tenant_id, user_id, namespace, agent_id, session_id, key, %(version)s, %(change)s,
            value, value_z, NULL, NULL, %(actor)s, %(reason)s
-    FROM removed
+    FROM checked
     WHERE live AND %(versioned)s
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
-SELECT live FROM removed
+SELECT live FROM checked
 
 -- name: get_entry
 SELECT * FROM kv_entries

@@ -40,6 +40,7 @@ events AS (
            mnemo_snapshot(to_jsonb(inserted)),
            %(reason)s, %(actor)s
     FROM inserted
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT {columns} FROM inserted m
 
@@ -69,6 +70,7 @@ events AS (
            mnemo_snapshot(to_jsonb(c)),
            %(reason)s, %(actor)s
     FROM changed c JOIN previous p USING (tenant_id, user_id, id)
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT c.id FROM changed c
 
@@ -112,6 +114,7 @@ events AS (
            mnemo_snapshot(to_jsonb(u)),
            %(reason)s, %(actor)s
     FROM updated u JOIN previous p USING (tenant_id, user_id, id)
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT {columns} FROM updated m
 
@@ -148,6 +151,7 @@ events AS (
            jsonb_build_object('decay_score', s.score), %(reason)s, %(actor)s
     FROM scores s JOIN previous p USING (id)
     WHERE s.recorded
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT count(*) AS changed FROM changed
 
@@ -199,6 +203,7 @@ survivor_event AS (
                || jsonb_build_object('merged', (SELECT jsonb_agg(r.id) FROM merged_rows r)),
            %(reason)s, %(actor)s
     FROM survivor s JOIN previous p USING (tenant_id, user_id, id)
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 ),
 merged_events AS (
     INSERT INTO memory_events (tenant_id, user_id, id, memory_id, event, before, after, reason, actor)
@@ -206,6 +211,7 @@ merged_events AS (
            mnemo_snapshot(to_jsonb(r)),
            jsonb_build_object('merged_into', %(survivor)s::text), %(reason)s, %(actor)s
     FROM merged_rows r WHERE EXISTS (SELECT FROM survivor)
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 ),
 relinked AS (
     UPDATE memories m SET superseded_by = %(survivor)s::uuid
@@ -236,6 +242,7 @@ events AS (
            mnemo_snapshot(to_jsonb(deleted)),
            %(reason)s, %(actor)s
     FROM deleted
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT id FROM deleted
 

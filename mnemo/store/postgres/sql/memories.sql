@@ -33,6 +33,7 @@ events AS (
            mnemo_snapshot(to_jsonb(inserted)),
            %(reason)s, %(actor)s
     FROM inserted
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT {columns} FROM inserted m
 
@@ -77,7 +78,7 @@ updated AS (
         pinned = coalesce(%(pinned)s, m.pinned),
         updated_at = now()
     FROM previous p
-    WHERE m.tenant_id = p.tenant_id AND m.user_id = p.user_id AND m.id = p.id
+    WHERE m.tenant_id = p.tenant_id AND m.user_id = p.user_id AND m.id = p.id {owner_m}
     RETURNING m.*
 ),
 events AS (
@@ -87,6 +88,7 @@ events AS (
            mnemo_snapshot(to_jsonb(u)),
            %(reason)s, %(actor)s
     FROM updated u JOIN previous p USING (tenant_id, user_id, id)
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT {columns} FROM updated m
 
@@ -101,6 +103,7 @@ events AS (
            mnemo_snapshot(to_jsonb(deleted)),
            %(reason)s, %(actor)s
     FROM deleted
+    RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT id FROM deleted
 

@@ -5,7 +5,7 @@ SELECT value FROM mnemo_meta WHERE key = %(key)s
 
 -- name: put_meta
 INSERT INTO mnemo_meta (key, value) VALUES (%(key)s, %(value)s)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
 
 -- name: claim_meta
 INSERT INTO mnemo_meta (key, value) VALUES (%(key)s, %(value)s)

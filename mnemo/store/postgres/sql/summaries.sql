@@ -24,7 +24,7 @@ ON CONFLICT (tenant_id, user_id, session_id) DO UPDATE
 SET content = excluded.content, through_turn = excluded.through_turn,
     turns_folded = s.turns_folded + excluded.turns_folded,
     token_count = excluded.token_count, method = excluded.method,
-    agent_id = coalesce(excluded.agent_id, s.agent_id), updated_at = now()
+    agent_id = coalesce(excluded.agent_id, s.agent_id), updated_at = excluded.updated_at
 WHERE s.through_turn = %(previous_through)s
 RETURNING session_id, agent_id, content, through_turn, turns_folded, token_count, method,
           created_at, updated_at

@@ -41,8 +41,8 @@ ON CONFLICT (tenant_id, user_id, namespace, agent_id, session_id, key) DO UPDATE
     importance = excluded.importance,
     size_bytes = excluded.size_bytes,
     expires_at = excluded.expires_at,
-    updated_at = now(),
-    last_accessed_at = now()
+    updated_at = excluded.updated_at,
+    last_accessed_at = excluded.last_accessed_at
 RETURNING w.*
 
 -- name: evict_items
