@@ -25,6 +25,7 @@ from psycopg.rows import dict_row
 
 from mnemo.store.postgres.errors import wrapped_errors
 from mnemo.store.postgres.pool import Pool
+from mnemo.store.postgres.statistics import TableStatistics
 
 Connection = psycopg.AsyncConnection[Any]
 Statement = str | sql.SQL | sql.Composed
@@ -43,6 +44,8 @@ class Database:
         # same tenant again needs no extra round trip. The setting is made outside any
         # transaction (the pool's connections are autocommit), so no rollback undoes it.
         self._bound: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
+        #: Refreshes the planner's statistics after bulk writes (stores report their rows).
+        self.statistics = TableStatistics(self)
 
     @asynccontextmanager
     async def connection(self, tenant_id: str | None = None) -> AsyncIterator[Connection]:
