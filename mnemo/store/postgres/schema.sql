@@ -1241,3 +1241,36 @@ BEGIN
     ORDER BY u.n;
 END
 $$;
+
+-- Revision 0011: the Memorizz-style typed collections. HNSW indexes over
+-- caller_embedding are built per dimension when a collection grows.
+CREATE TABLE records (
+    tenant_id text NOT NULL,
+    user_id text NOT NULL,
+    id uuid NOT NULL,
+    memory_type text NOT NULL,
+    name text,
+    memory_id text,
+    agent_id text,
+    conversation_id text,
+    role text,
+    happened_at timestamptz NOT NULL DEFAULT now(),
+    data jsonb NOT NULL DEFAULT '{}',
+    content text NOT NULL,
+    embedding vector,
+    embedding_model text,
+    tsv tsvector NOT NULL,
+    doc_len integer NOT NULL,
+    terms jsonb GENERATED ALWAYS AS (mnemo_terms(tsv)) STORED,
+    caller_embedding vector,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id, id),
+    CONSTRAINT records_memory_type_check CHECK (memory_type ~ '^[a-z][a-z0-9_]{0,63}$'),
+    CONSTRAINT records_data_check CHECK (jsonb_typeof(data) = 'object')
+);
+CREATE INDEX records_name_idx ON records (tenant_id, user_id, memory_type, name);
+CREATE INDEX records_memory_id_idx ON records
+    (tenant_id, user_id, memory_type, memory_id, happened_at);
+ALTER TABLE records SET (toast_tuple_target = 4080);
+SELECT mnemo_enable_tenant_rls('records');
