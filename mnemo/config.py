@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mnemo.core.context_boosts import ContextBoosts
 from mnemo.core.scoring import FusionParams, ScoringWeights, scoring_preset
 from mnemo.errors import ConfigurationError, InvalidInput
 
@@ -35,6 +36,9 @@ class SearchConfig:
     #: Mild length normalisation: longer items tend to be the informative ones.
     bm25_b: float = 0.3
     max_limit: int = 100
+    #: Ranking steps after fusion for memories and conversation turns: a date the query
+    #: names lifts what was said then; turns of one session can lend to each other.
+    context: ContextBoosts = field(default_factory=ContextBoosts)
 
 
 @dataclass(frozen=True, slots=True)
