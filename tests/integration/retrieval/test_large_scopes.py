@@ -57,9 +57,7 @@ async def test_a_large_scope_is_indexed_and_searched_through_its_index(
     assert jobs == [("todo", {"tenant_id": "default", "user_id": "ann", "table": "memories"})]
 
     built = await large.index_large_scopes()
-    assert built == [
-        {"tenant_id": "default", "user_id": "ann", "table": "memories", "rows": ROWS}
-    ]
+    assert built == [{"tenant_id": "default", "user_id": "ann", "table": "memories", "rows": ROWS}]
     assert await large.index_large_scopes() == []  # registered: nothing left to build
     name = index_name("default", "ann", "memories")
     before = _index_scans(database_url, name)
