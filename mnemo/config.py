@@ -41,7 +41,7 @@ class SearchConfig:
     indexed_scope_rows: int = 20_000
     #: Through a scope's index, a query word found in more rows than this is "common":
     #: it still scores the rows found otherwise, but does not bring in rows itself.
-    term_cap: int = 500
+    term_cap: int = 200
     #: The HNSW candidate list of a scope index's search (pgvector's ``ef_search``).
     ann_ef_search: int = 200
     #: How long a search remembers whether its scope has an index.
