@@ -4,6 +4,8 @@ from mnemo import Memory
 m = Memory()
 m.add("I prefer dark roast", user_id="alice")
 m.search("what coffee?", user_id="alice")
+
+from mnemo import add_to_memory, get_relevant_memories   # the pgvector tutorial's
 """
 
 from mnemo.config import (
@@ -41,8 +43,10 @@ from mnemo.core.working import (
     WorkingItem,
     WorkingNamespaceStats,
 )
+from mnemo.default_memory import add_to_memory, get_relevant_memories
 from mnemo.engine import AsyncMemory
 from mnemo.errors import (
+    CitusMissing,
     ConfigurationError,
     Conflict,
     DimensionMismatch,
@@ -57,6 +61,7 @@ from mnemo.errors import (
     NotFound,
     ProviderError,
     StoreUnavailable,
+    UnsupportedSchema,
     WaitTimeout,
 )
 from mnemo.health import DependencyHealth, HealthReport
@@ -73,6 +78,7 @@ from mnemo.orchestrator import (
     MemoryType,
 )
 from mnemo.providers.embedders.base import Embedder
+from mnemo.store.postgres.distribute import DistributionReport, distribute
 
 __version__ = "0.1.0"
 
@@ -82,6 +88,7 @@ __all__ = [
     "BufferPolicy",
     "ChainStep",
     "ChunkHit",
+    "CitusMissing",
     "ConfigurationError",
     "Conflict",
     "ContextEntry",
@@ -93,6 +100,7 @@ __all__ = [
     "ConversationSummary",
     "DependencyHealth",
     "DimensionMismatch",
+    "DistributionReport",
     "DocumentConfig",
     "DocumentRecord",
     "DroppedEntry",
@@ -139,11 +147,15 @@ __all__ = [
     "SourcedHit",
     "StoreUnavailable",
     "SummaryPolicy",
+    "UnsupportedSchema",
     "WaitTimeout",
     "WorkingContext",
     "WorkingItem",
     "WorkingMemoryConfig",
     "WorkingNamespaceStats",
     "__version__",
+    "add_to_memory",
+    "distribute",
+    "get_relevant_memories",
     "scoring_preset",
 ]

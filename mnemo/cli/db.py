@@ -1,4 +1,4 @@
-"""``mnemo db upgrade | current``: the schema, by Alembic revision."""
+"""``mnemo db upgrade | current | distribute``: the schema, by Alembic revision, and on Citus."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from mnemo.cli._common import add_store_options, config_from
+from mnemo.store.postgres.distribute import distribute
 from mnemo.store.postgres.migrate import current_revision, migrate
 from mnemo.store.postgres.server import embedded_database_url
 
@@ -20,7 +21,18 @@ def register(subparsers: Any) -> None:
     upgrade.set_defaults(handler=_upgrade)
     current = actions.add_parser("current", help="print the database's revision")
     current.set_defaults(handler=_current)
-    for parser in (upgrade, current):
+    spread = actions.add_parser(
+        "distribute",
+        help="distribute the schema over a Citus cluster (run on the coordinator; idempotent)",
+    )
+    spread.add_argument(
+        "--shard-count",
+        type=int,
+        default=None,
+        help="shards of the user-scoped tables when first distributed (default: citus.shard_count)",
+    )
+    spread.set_defaults(handler=_distribute)
+    for parser in (upgrade, current, spread):
         add_store_options(parser)
 
 
@@ -37,4 +49,20 @@ def _upgrade(args: argparse.Namespace) -> int:
 def _current(args: argparse.Namespace) -> int:
     with psycopg.connect(_database_url(args)) as conn:
         print(current_revision(conn) or "none (empty database)")
+    return 0
+
+
+def _distribute(args: argparse.Namespace) -> int:
+    url = _database_url(args)
+    migrate(url)
+    report = distribute(url, shard_count=args.shard_count)
+    print(f"citus {report.citus_version}, {report.workers} worker(s), {report.shard_count} shards")
+    for label, tables in (
+        ("reference tables made", report.reference),
+        ("tables distributed by user_id", report.distributed),
+        ("already in place", report.already),
+        ("kept on the coordinator", report.local),
+    ):
+        if tables:
+            print(f"{label}: {', '.join(tables)}")
     return 0

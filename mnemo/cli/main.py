@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from mnemo.errors import MnemoError
 
 COMMAND_MODULES = (
-    "demo", "memories", "db", "reembed", "keys", "serve", "docs", "worker", "bench",
+    "demo", "memories", "db", "reembed", "keys", "serve", "mcp", "docs", "worker", "bench",
 )  # fmt: skip
 
 

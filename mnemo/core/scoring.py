@@ -19,16 +19,19 @@ these choices: ``docs/research/locomo-retrieval.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from mnemo.errors import InvalidInput
 
 LEGS = ("vector", "lexical")
+
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +155,27 @@ def relevance(candidates: Sequence[Candidate], params: FusionParams) -> dict[str
     return relevance_and_loans(candidates, params)[0]
 
 
+#: A ranking step after fusion: from the candidates and their fused scores (in the
+#: candidates' order), what to add to each, in fused units (e.g. ``ContextBoosts.lift``
+#: of ``mnemo.core.context_boosts``).
+Lift = Callable[[Sequence[Candidate], npt.NDArray[np.float64]], npt.NDArray[np.float64]]
+
+
 def relevance_and_loans(
-    candidates: Sequence[Candidate], params: FusionParams
+    candidates: Sequence[Candidate], params: FusionParams, lift: Lift | None = None
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """``relevance`` and, per candidate, what its neighbours lent it (in fused units)."""
+    """``relevance`` and, per candidate, what its neighbours lent it (in fused units).
+
+    ``lift``'s additions count in the relevance, not in the loans.
+    """
     fused = fuse(candidates, params)
     boosted = borrow_from_neighbours(candidates, fused, params.neighbour_weight)
-    return _rescaled(boosted), {cid: boosted[cid] - fused[cid] for cid in fused}
+    loans = {cid: boosted[cid] - fused[cid] for cid in fused}
+    if lift is not None:
+        extra = lift(candidates, np.array([fused[c.id] for c in candidates], dtype=np.float64))
+        for c, value in zip(candidates, extra, strict=True):
+            boosted[c.id] += float(value)
+    return _rescaled(boosted), loans
 
 
 def recency(created_at: datetime, now: datetime, half_life_days: float) -> float:
@@ -204,11 +221,13 @@ def rank_candidates(
     now: datetime,
     half_life_days: float,
     limit: int,
+    lift: Lift | None = None,
 ) -> list[Scored]:
     """The ``limit`` best candidates by composite score (ties: newer first).
 
     The same arithmetic as ``relevance_and_loans`` and ``composite``, over arrays:
     a search ranks a few hundred candidates, and only the winners need a breakdown.
+    ``lift``: an extra ranking step after fusion (see ``relevance_and_loans``).
     """
     pool = list(candidates)
     if not pool:
@@ -216,7 +235,8 @@ def rank_candidates(
     columns = _Columns(pool, now)
     fused = _fused(columns, fusion)
     loans = fusion.neighbour_weight * _better_neighbour(columns, fused)
-    relevances = _rescaled_array(fused + loans)
+    lifted = lift(pool, fused) if lift is not None else None
+    relevances = _rescaled_array(fused + loans + (0.0 if lifted is None else lifted))
     signals = {
         "relevance": relevances,
         "recency": 0.5 ** (columns.age_days / half_life_days),
@@ -228,7 +248,11 @@ def rank_candidates(
     scores = sum(weight_map[name] * values for name, values in signals.items())
     scores = scores / sum(weight_map.values())
     order = np.lexsort((columns.id_rank, columns.created, scores))[::-1][:limit]
-    return [_scored(pool[i], float(scores[i]), signals, float(loans[i]), i) for i in order]
+    ranked = [_scored(pool[i], float(scores[i]), signals, float(loans[i]), i) for i in order]
+    if lifted is not None:  # what the lift gave, so a reader sees why
+        for item, i in zip(ranked, order, strict=True):
+            item.scores["context"] = float(lifted[i])
+    return ranked
 
 
 #: Accesses at which the access signal reaches 1.
@@ -253,7 +277,7 @@ class _Columns:
         self.id_rank = np.argsort(np.argsort(np.array(ids)))
 
 
-def _fused(columns: _Columns, params: FusionParams) -> np.ndarray:
+def _fused(columns: _Columns, params: FusionParams) -> Floats:
     pool = columns.pool
     fused = np.zeros(len(pool))
     if params.method == "rrf":
@@ -273,23 +297,25 @@ def _fused(columns: _Columns, params: FusionParams) -> np.ndarray:
     return fused
 
 
-def _better_neighbour(columns: _Columns, fused: np.ndarray) -> np.ndarray:
+def _better_neighbour(columns: _Columns, fused: Floats) -> Floats:
     """The better positive fused score of each candidate's neighbours that are candidates."""
     padded = np.append(fused, 0.0)  # index -1: no neighbour among the candidates
-    return np.maximum(0.0, np.maximum(padded[columns.prev], padded[columns.next]))
+    better: Floats = np.maximum(0.0, np.maximum(padded[columns.prev], padded[columns.next]))
+    return better
 
 
-def _rescaled_array(values: np.ndarray) -> np.ndarray:
+def _rescaled_array(values: Floats) -> Floats:
     low, high = values.min(), values.max()
     if high - low <= 1e-12:
         return np.ones_like(values)
-    return (values - low) / (high - low)
+    rescaled: Floats = (values - low) / (high - low)
+    return rescaled
 
 
 def _scored(
     candidate: Candidate,
     score: float,
-    signals: dict[str, np.ndarray],
+    signals: dict[str, Floats],
     loan: float,
     row: int,
 ) -> Scored:

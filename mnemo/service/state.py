@@ -52,7 +52,7 @@ class ServiceState:
     ) -> ServiceState:
         """Migrate, check the service role, open the engine; say how requests are checked."""
         auth_mode = settings.auth_mode()
-        config, owned = _instrumented(config or settings.to_config(), metrics)
+        config, owned = _instrumented(with_worker_default(config or settings.to_config()), metrics)
         database_url = config.database_url
         if database_url is None:
             database_url = await asyncio.to_thread(embedded_database_url, config.data_dir)
@@ -72,6 +72,7 @@ class ServiceState:
             settings, auth_mode, engine, metrics, _limiter(settings, config), authenticator, owned
         )
         state.announce()
+        await state.announce_worker()
         return state
 
     def announce(self) -> None:
@@ -88,6 +89,24 @@ class ServiceState:
         if not self.settings.api_key_pepper:
             logger.warning("MNEMO_API_KEY_PEPPER is not set: API key hashes are unpeppered")
 
+    async def announce_worker(self) -> None:
+        """Log who runs extraction: this process, other workers, or nobody yet."""
+        stats = await self.engine.job_stats()
+        if stats["in_process_worker"]:
+            logger.info(
+                "extraction: a worker runs inside this process (the embedded default, as in "
+                "the library); it stops with the service. MNEMO_IN_PROCESS_WORKER=false leaves "
+                "the jobs to `mnemo worker` instead"
+            )
+        elif stats["live_workers"]:
+            logger.info("extraction: %d live worker(s) on this database", stats["live_workers"])
+        else:
+            logger.warning(
+                "extraction: no live worker on this database, so turns stay queued until "
+                "`mnemo worker` runs against it (with the same MNEMO_DATABASE_URL); "
+                "MNEMO_IN_PROCESS_WORKER=true runs one inside this process instead"
+            )
+
     async def principal(self, key: str | None) -> Principal:
         """Who sends a request carrying ``key`` (any key is ignored when unauthenticated)."""
         if self.authenticator is None:
@@ -102,9 +121,24 @@ class ServiceState:
         """Flush and release everything, the engine last but one, providers last."""
         if isinstance(self.limiter, RedisLimiter):
             await self.limiter.aclose()
+        worker = bool(self.engine.config.lifecycle.in_process_worker)
+        if worker:
+            logger.info("stopping the in-process extraction worker (running jobs may finish)")
         await self.engine.close()
+        if worker:
+            logger.info("the in-process extraction worker stopped")
         for provider in self.owned:
             await provider.aclose()
+
+
+def with_worker_default(config: MnemoConfig) -> MnemoConfig:
+    """``config`` with its extraction worker decided: on the embedded default (no
+    ``database_url``) a worker runs inside the service, as it does in the library; with
+    an external PostgreSQL the default stays ``mnemo worker`` beside the service."""
+    if config.lifecycle.in_process_worker is not None:
+        return config
+    inside = config.database_url is None
+    return replace(config, lifecycle=replace(config.lifecycle, in_process_worker=inside))
 
 
 def check_service_role(database_url: str) -> None:

@@ -31,6 +31,7 @@ class Server:
     base_url: str
     key: str
     database_url: str
+    log: Path
 
 
 def free_port() -> int:
@@ -68,7 +69,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url, process, log)
-        yield Server(process, base_url, key, database_url)
+        yield Server(process, base_url, key, database_url, log)
     finally:
         if process.poll() is None:
             process.kill()
@@ -90,6 +91,9 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: objec
 
 
 def test_the_sync_client_against_a_running_service(server: Server) -> None:
+    # With an external PostgreSQL, extraction is `mnemo worker`'s, and start-up says so.
+    assert "no live worker on this database" in server.log.read_text()
+    assert "`mnemo worker`" in server.log.read_text()
     with MnemoClient(server.base_url, api_key=server.key) as m:
         result = m.add("The deploy freeze starts on Friday", user_id="ops")
         assert isinstance(result, AddResult)

@@ -4,6 +4,12 @@ Every store asks for ``connection(tenant_id)``. When the tenant guard is on
 (the REST service turns it on), the connection first records the tenant in the
 ``mnemo.tenant_id`` setting, which row-level security policies check as a
 second wall behind the ``tenant_id = ...`` conditions every query carries.
+
+On one PostgreSQL the setting is made once per pooled connection, for the session.
+On Citus a session setting stays on the coordinator and the workers' policies see
+no tenant, so there (``transaction_tenant``) every unit of work is a transaction
+that starts with ``SET LOCAL mnemo.tenant_id``, which Citus passes on to each worker
+the transaction touches (``citus.propagate_set_commands = 'local'``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from mnemo.store.postgres.errors import wrapped_errors
@@ -27,18 +34,29 @@ Statement = str | sql.SQL | sql.Composed
 class Database:
     """A pool plus the habits every query shares."""
 
-    def __init__(self, pool: Pool, *, tenant_guard: bool = False) -> None:
+    def __init__(
+        self, pool: Pool, *, tenant_guard: bool = False, transaction_tenant: bool | None = None
+    ) -> None:
+        """``transaction_tenant``: set the tenant per transaction (Citus) or per session;
+        ``None`` finds out from the database on the first guarded connection."""
         self.pool = pool
         self.tenant_guard = tenant_guard
+        self.transaction_tenant = transaction_tenant
         # The tenant each pooled connection is bound to, so a connection that serves the
         # same tenant again needs no extra round trip. The setting is made outside any
         # transaction (the pool's connections are autocommit), so no rollback undoes it.
         self._bound: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
+        self._citus: bool | None = None
 
     @asynccontextmanager
     async def connection(self, tenant_id: str | None = None) -> AsyncIterator[Connection]:
         """A connection for one unit of work, bound to ``tenant_id`` when guarded."""
         async with wrapped_errors(), self.pool.connection() as conn:
+            if self.tenant_guard and await self._per_transaction(conn):
+                async with conn.transaction():
+                    await conn.execute(_local_tenant(tenant_id))
+                    yield conn
+                return
             if self.tenant_guard and self._bound.get(conn) != (tenant_id or ""):
                 self._bound.pop(conn, None)  # unknown until the setting has succeeded
                 await conn.execute(
@@ -50,8 +68,34 @@ class Database:
     @asynccontextmanager
     async def transaction(self, tenant_id: str | None = None) -> AsyncIterator[Connection]:
         """A connection inside a transaction that commits when the block ends."""
-        async with self.connection(tenant_id) as conn, conn.transaction():
-            yield conn
+        async with self.connection(tenant_id) as conn:
+            if conn.info.transaction_status != TransactionStatus.IDLE:  # it already is one
+                yield conn
+                return
+            async with conn.transaction():
+                yield conn
+
+    async def distributed(self) -> bool:
+        """Whether the database runs Citus (asked once): lookups that must run on one shard
+        then find the user first."""
+        if self._citus is None:
+            async with wrapped_errors(), self.pool.connection() as conn:
+                await self._citus_on(conn)
+        return bool(self._citus)
+
+    async def _per_transaction(self, conn: Connection) -> bool:
+        if self.transaction_tenant is None:
+            self.transaction_tenant = await self._citus_on(conn)
+        return self.transaction_tenant
+
+    async def _citus_on(self, conn: Connection) -> bool:
+        if self._citus is None:
+            cursor = await conn.execute(
+                "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')"
+            )
+            row = await cursor.fetchone()
+            self._citus = bool(row and row[0])
+        return self._citus
 
     async def fetch(
         self, statement: Statement, params: Any = None, *, tenant_id: str | None = None
@@ -67,3 +111,14 @@ class Database:
         """Run one statement; the number of rows it affected."""
         async with self.connection(tenant_id) as conn:
             return (await conn.execute(statement, params)).rowcount
+
+
+def _local_tenant(tenant_id: str | None) -> sql.Composed:
+    """The transaction's tenant, set so that Citus passes it on to the workers.
+
+    Citus propagates ``SET LOCAL`` statements (not ``set_config`` calls), so the tenant
+    is a literal here, quoted by psycopg.
+    """
+    return sql.SQL(
+        "SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL mnemo.tenant_id = {}"
+    ).format(sql.Literal(tenant_id or ""))

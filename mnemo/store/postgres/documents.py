@@ -188,7 +188,7 @@ async def snapshot(db: Database, tenant_id: str) -> AsyncIterator[Database]:
     """A ``Database`` whose every statement runs in one read-only REPEATABLE READ
     transaction: several statements (candidates, then their records) see the
     same committed state, so a concurrent re-load shows wholly or not at all."""
-    async with db.connection(tenant_id) as conn, conn.transaction():
+    async with db.transaction(tenant_id) as conn:
         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield _Pinned(db, conn)
 

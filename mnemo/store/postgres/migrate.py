@@ -38,6 +38,7 @@ def migrate(dsn: str, revision: str = "head") -> str:
                 _install_fresh(conn, dsn)
             else:
                 _run_alembic(dsn, "upgrade", revision)
+                _place_new_tables(conn, dsn)
             return current_revision(conn) or "base"
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
@@ -49,6 +50,18 @@ def migrate_with_alembic(dsn: str, revision: str = "head") -> None:
         ensure_pgvector(conn, dsn)
         ensure_btree_gin(conn, dsn)
     _run_alembic(dsn, "upgrade", revision)
+    with _connect(dsn) as conn, wrapped_errors_sync():
+        _place_new_tables(conn, dsn)
+
+
+def _place_new_tables(conn: psycopg.Connection[Any], dsn: str) -> None:
+    """On a distributed database, distribute the tables a revision just created."""
+    from mnemo.store.postgres.distribute import distribute_connection, is_distributed
+
+    if is_distributed(conn):
+        report = distribute_connection(conn, dsn)
+        if report.changed:
+            logger.info("placed new tables on the cluster: %s", report)
 
 
 def current_revision(conn: psycopg.Connection[Any]) -> str | None:

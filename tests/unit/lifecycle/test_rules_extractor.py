@@ -480,3 +480,99 @@ def test_third_person_rewrites_every_person() -> None:
         "Alice told Bob Alice's plan, and Alice and others are taking Alice's kids "
         "with Alice and others"
     )
+
+
+@pytest.mark.parametrize(
+    ("verb", "expected"),
+    [
+        ("do", "does"),
+        ("be", "is"),
+        ("are", "is"),
+        ("haven't", "hasn't"),
+        ("try", "tries"),
+        ("worry", "worries"),
+        ("enjoy", "enjoys"),
+        ("miss", "misses"),
+        ("wash", "washes"),
+        ("teach", "teaches"),
+        ("relax", "relaxes"),
+        ("veto", "vetoes"),
+        ("can", "can"),
+        ("can't", "can't"),
+        ("won't", "won't"),
+        ("should", "should"),
+        ("need", "needs"),
+        ("adopted", "adopted"),
+    ],
+)
+def test_third_person_singular_knows_the_patterns(verb: str, expected: str) -> None:
+    assert third_person_singular(verb) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # every verb coordinated with the first one is conjugated
+        (
+            "I love espresso and prefer dark roast coffee",
+            "The user loves espresso and prefers dark roast coffee",
+        ),
+        ("I go to the gym and do yoga", "The user goes to the gym and does yoga"),
+        ("I watch movies and go hiking", "The user watches movies and goes hiking"),
+        ("I love my job and have two kids", "The user loves the user's job and has two kids"),
+        (
+            "I love hiking, play guitar and study math",
+            "The user loves hiking, plays guitar and studies math",
+        ),
+        ("I fix bikes and teach kids", "The user fixes bikes and teaches kids"),
+        ("I worry and try to relax", "The user worries and tries to relax"),
+        ("I love it, hate it and miss it", "The user loves it, hates it and misses it"),
+        (
+            "I really love jazz and also play the piano",
+            "The user really loves jazz and also plays the piano",
+        ),
+        ("I'm a nurse and love my job", "The user is a nurse and loves the user's job"),
+        ("I moved to Paris and love it", "The user moved to Paris and loves it"),
+        ("I do love tea and have two cups a day", "The user does love tea and has two cups a day"),
+        # negations
+        (
+            "I don't eat meat and don't drink milk",
+            "The user doesn't eat meat and doesn't drink milk",
+        ),
+        ("I don't smoke or drink", "The user doesn't smoke or drink"),
+        ("I can't swim and don't dance", "The user can't swim and doesn't dance"),
+        # what stays bare: after a modal, inside an infinitive, past forms
+        ("I can swim and dance", "The user can swim and dance"),
+        ("I'll call and ask", "The user will call and ask"),
+        ("I work at Google and can code", "The user works at Google and can code"),
+        ("I want to travel and see the world", "The user wants to travel and see the world"),
+        ("I love to cook and bake bread", "The user loves to cook and bake bread"),
+        ("I went home and read a book", "The user went home and read a book"),
+        # what is not a coordinated verb
+        ("I love cats and dogs and fish", "The user loves cats and dogs and fish"),
+        ("I like music and dance", "The user likes music and dance"),
+        (
+            "I think they love cats and prefer dogs",
+            "The user thinks they love cats and prefer dogs",
+        ),
+        (
+            "I have a dog that loves walks and hates cats",
+            "The user has a dog that loves walks and hates cats",
+        ),
+    ],
+)
+def test_coordinated_verbs_are_conjugated(text: str, expected: str) -> None:
+    assert third_person(text, "the user") == expected
+
+
+def test_the_seed_preference_reads_as_a_sentence() -> None:
+    turn = Turn(
+        id="t1",
+        role="user",
+        speaker=None,
+        content="I love espresso and prefer dark roast coffee",
+        created_at=NOW,
+    )
+    (memory,) = RulesExtractor().extract_sync([turn])
+    assert memory.kind == "preference"
+    assert memory.content == "The user loves espresso and prefers dark roast coffee."

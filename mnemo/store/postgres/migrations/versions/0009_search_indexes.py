@@ -1,7 +1,7 @@
 """Search whose cost follows the question, not the user's history; access statistics apart.
 
 Revision ID: 0009
-Revises: 0017
+Revises: 0011
 
 - ``btree_gin`` lets one GIN index hold a row's user and its lexemes, so the lexical
   leg reads only the user's rows that contain a query word (with their document
@@ -17,11 +17,11 @@ Revises: 0017
 from alembic import op
 
 revision = "0009"
-down_revision = "0017"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-SEARCHABLE = ("memories", "messages", "chunks", "entities")
+SEARCHABLE = ("memories", "messages", "chunks", "entities", "records")
 
 
 def upgrade() -> None:
