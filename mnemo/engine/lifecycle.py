@@ -175,17 +175,17 @@ class LifecycleMethods(EngineBase):
         states = await self._wait_for(tenant, user, ids)
         return AddResult(
             ids=ids,
-            memories=await self._memories_of(tenant, states),
+            memories=await self._memories_of(tenant, user, states),
             extraction={i: states[i].status for i in ids if i in states},
         )
 
     async def _memories_of(
-        self, tenant_id: str, states: Mapping[str, ExtractionState]
+        self, tenant_id: str, user_id: str, states: Mapping[str, ExtractionState]
     ) -> builtins.list[MemoryRecord]:
         found: dict[str, MemoryRecord] = {}
         for memory_id in dict.fromkeys(m for s in states.values() for m in s.memory_ids):
             try:
-                found[memory_id] = await self._store.get(tenant_id, memory_id)
+                found[memory_id] = await self._store.get(tenant_id, memory_id, user_id=user_id)
             except NotFound:  # merged or removed since: its history says where it went
                 continue
         return list(found.values())

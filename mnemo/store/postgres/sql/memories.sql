@@ -37,7 +37,12 @@ events AS (
 SELECT {columns} FROM inserted m
 
 -- name: get_memory
-SELECT {columns} FROM memories m WHERE m.tenant_id = %(tenant)s AND m.id = %(id)s
+-- The owner placeholder is a user condition when the caller names the user (one
+-- shard on Citus), else empty (every shard is asked).
+SELECT {columns} FROM memories m WHERE m.tenant_id = %(tenant)s AND m.id = %(id)s {owner}
+
+-- name: owner_of_memory
+SELECT user_id FROM memories WHERE tenant_id = %(tenant)s AND id = %(id)s
 
 -- name: list_memories
 SELECT {columns} FROM memories m
@@ -51,7 +56,7 @@ SELECT count(*) FROM memories m WHERE {where}
 -- name: update_memory
 WITH previous AS (
     SELECT * FROM memories
-    WHERE tenant_id = %(tenant)s AND id = %(id)s
+    WHERE tenant_id = %(tenant)s AND id = %(id)s {owner}
     FOR UPDATE
 ),
 updated AS (
@@ -87,7 +92,7 @@ SELECT {columns} FROM updated m
 
 -- name: delete_memory
 WITH deleted AS (
-    DELETE FROM memories WHERE tenant_id = %(tenant)s AND id = %(id)s
+    DELETE FROM memories WHERE tenant_id = %(tenant)s AND id = %(id)s {owner}
     RETURNING *
 ),
 events AS (
@@ -102,7 +107,7 @@ SELECT id FROM deleted
 -- name: history
 SELECT id, memory_id, event, before, after, reason, actor, created_at
 FROM memory_events
-WHERE memory_id = %(id)s AND tenant_id = %(tenant)s
+WHERE memory_id = %(id)s AND tenant_id = %(tenant)s {owner}
 ORDER BY created_at, id
 
 -- name: record_access
