@@ -37,7 +37,8 @@ class SearchConfig:
     bm25_b: float = 0.3
     max_limit: int = 100
     #: Ranking steps after fusion for memories and conversation turns: a date the query
-    #: names lifts what was said then; turns of one session can lend to each other.
+    #: names lifts what was said then, the items two places away lend, and (off by
+    #: default) turns of one session lend to each other.
     context: ContextBoosts = field(default_factory=ContextBoosts)
 
 
