@@ -153,6 +153,8 @@ def test_a_damaged_entry_is_rebuilt_identically(
     shutil.copytree(e5_cache_dir / "e5-onnx", tmp_path / "e5-onnx")
     directory = entry_directory(tmp_path, weights)
     files = json.loads((directory / MANIFEST).read_text())["files"]
+    killed_build = directory.with_name(f".{directory.name}.killed")
+    killed_build.mkdir()  # what a process killed mid-build leaves behind
     if damage == "truncated graph":
         graph = directory / "int8.onnx"
         graph.write_bytes(graph.read_bytes()[:1000])
@@ -160,6 +162,7 @@ def test_a_damaged_entry_is_rebuilt_identically(
         (directory / MANIFEST).write_text("{not json")
     entry = cached_graphs(tmp_path, weights, fake_reference)
     assert entry.built
+    assert not killed_build.exists()
     for name in ("int8.onnx", "nbits.onnx"):  # the build is deterministic
         assert file_sha256(directory / name) == files[name]
 

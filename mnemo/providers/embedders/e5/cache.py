@@ -82,6 +82,8 @@ def cached_graphs(
         if directory.exists():
             logger.warning("the e5 graph cache at %s is damaged; building it again", directory)
             shutil.rmtree(directory)
+        for stale in directory.parent.glob(f".{directory.name}.*"):  # a killed build's
+            shutil.rmtree(stale, ignore_errors=True)  # (builds run only under this lock)
         return CachedGraphs(directory, _build(directory, weights, reference), built=True)
 
 
