@@ -88,7 +88,7 @@ RECORD_TABLE = SearchableTable(
     name="records",
     columns=RECORD_COLUMNS,
     record=stored_record,
-    neighbours=sql.SQL("PARTITION BY m.memory_type ORDER BY m.created_at, m.id"),
+    neighbour_group=("memory_type",),
 )
 
 

