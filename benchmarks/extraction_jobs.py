@@ -1,6 +1,7 @@
 """Extraction throughput through the job queue, with the offline extractor.
 
     python benchmarks/extraction_jobs.py [--data-dir DIR] [--turns N] [--concurrency 2]
+                                          [--threads T]
 
 LoCoMo's development conversations (one user each) are stored session by session
 with ``add(turns, infer=True)`` while no worker runs, so every session leaves one
@@ -61,14 +62,15 @@ async def count(memory: AsyncMemory, statement: str) -> int:
     return int(next(iter(rows[0].values())))
 
 
-async def run(data: Path | None, turns: int, concurrency: int) -> int:
+async def run(data: Path | None, turns: int, concurrency: int, threads: int = 0) -> int:
     conversations = load_conversations(data)
     if not conversations:
         print("LoCoMo data not found (set MNEMO_LOCOMO_DIR); skipping.")
         return 0
     with tempfile.TemporaryDirectory(prefix="mnemo-jobs-") as tmp:
         lifecycle = LifecycleConfig(in_process_worker=False, maintenance_cron=None)
-        config = MnemoConfig(data_dir=Path(tmp), lifecycle=lifecycle)
+        options = {"num_threads": threads} if threads else {}
+        config = MnemoConfig(data_dir=Path(tmp), lifecycle=lifecycle, embedder_options=options)
         async with AsyncMemory(config) as memory:
             await measure(memory, conversations, turns, concurrency)
     return 0
@@ -121,8 +123,11 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--turns", type=int, default=10_000, help="at most this many turns")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="the embedder's num_threads (default: its own)"
+    )
     args = parser.parse_args()
-    return asyncio.run(run(args.data_dir, args.turns, args.concurrency))
+    return asyncio.run(run(args.data_dir, args.turns, args.concurrency, args.threads))
 
 
 if __name__ == "__main__":
