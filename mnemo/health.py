@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -117,7 +117,10 @@ async def check_cache(cache: Cache) -> DependencyHealth:
 async def check_embedder(embedder: Embedder, timeout: float = DEFAULT_TIMEOUT) -> DependencyHealth:
     """Embed one short query with the configured model."""
     detail = f"{embedder.model_id} embedded a probe"
-    return await _timed(lambda: embedder.embed_many(["health check"], "query"), detail, timeout)
+    health = await _timed(lambda: embedder.embed_many(["health check"], "query"), detail, timeout)
+    if health.status == "ok" and embedder.runtime:  # known once the probe loaded the model
+        return replace(health, detail=f"{detail} on {embedder.runtime}")
+    return health
 
 
 async def check_llm(

@@ -77,6 +77,11 @@ class Memory:
         return SyncProxy(self._engine.documents, self._loop)
 
     @property
+    def records(self) -> SyncProxy:
+        """``AsyncMemory.records`` (Memorizz-style collections), each method blocking."""
+        return SyncProxy(self._engine.records, self._loop)
+
+    @property
     def messages(self) -> SyncProxy:
         """``AsyncMemory.messages`` (conversation turns), each method blocking."""
         return SyncProxy(self._engine.messages, self._loop)

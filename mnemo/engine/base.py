@@ -24,6 +24,7 @@ from mnemo.core.validation import require_scope_id
 from mnemo.errors import ConfigurationError
 from mnemo.kinds.kv import KeyValueService
 from mnemo.kinds.memories import MemoryService
+from mnemo.kinds.records import RecordService
 from mnemo.kinds.user_data import UserDataService
 from mnemo.kinds.working import AccessLog, flush_reads_on_close
 from mnemo.providers.embedders.base import Embedder
@@ -43,6 +44,7 @@ from mnemo.store.postgres.memories import MEMORY_TABLE, MemoryStore
 from mnemo.store.postgres.meta import MetaStore
 from mnemo.store.postgres.migrate import migrate
 from mnemo.store.postgres.pool import Pool, open_pool
+from mnemo.store.postgres.records import RecordIndex, RecordStore
 from mnemo.store.postgres.search import SearchStore
 from mnemo.store.postgres.server import embedded_database_url
 from mnemo.store.postgres.user_data import UserDataStore
@@ -191,8 +193,13 @@ class EngineBase(ABC):
             config.search,
             self.observers,
             on_hits=self._writer.record_hits,
+            context=config.search.context,
         )
         self._wire_reference(db)
+        self._records = RecordService(
+            self._record_store, self._record_index, self._searches, self._embeddings,
+            config=config.records, search=config.search, observers=self.observers,
+        )  # fmt: skip
         self._wire_conversations(db)
         self._wire_lifecycle(db)
         self._user_data = UserDataService(
@@ -200,6 +207,7 @@ class EngineBase(ABC):
             self._memories,
             self._messages,
             lambda tenant_id: KeyValueService(self._kv_store, self.cache, config.kv, tenant_id),
+            self._records,
             max_batch=config.limits.max_batch,
         )
 
@@ -220,6 +228,8 @@ class EngineBase(ABC):
 
             self._entity_extractor = LLMEntityExtractor(self.llm)
         self._document_store = DocumentStore(db, ts_config=ts_config)
+        self._record_store = RecordStore(db, ts_config=ts_config)
+        self._record_index = RecordIndex(db, min_rows=self.config.records.hnsw_min_rows)
         self._shared_index = SharedChunkIndex(
             db, min_chunks=self.config.documents.hnsw_min_shared_chunks, ts_config=ts_config
         )

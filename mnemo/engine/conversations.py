@@ -42,6 +42,7 @@ class ConversationMethods(EngineBase):
             config.search,
             self.observers,
             metric="messages.search",
+            context=config.search.context,
         )
         self._messages = MessageService(
             store,

@@ -1,5 +1,6 @@
 """The memory kinds as attributes of the engine: ``settings``, ``kv``, ``working``,
-``entities``, ``documents``, and ``inspect`` (read views for browsing them all).
+``entities``, ``documents``, ``records`` (the Memorizz-style collections), and
+``inspect`` (read views for browsing them all).
 
 Each property builds the kind's service on the engine's wired stores (cheap: no
 I/O); before the engine is open it hands out an ``OpensOnUse`` stand-in.
@@ -15,6 +16,7 @@ from mnemo.kinds.documents import DocumentService
 from mnemo.kinds.entities import EntityService
 from mnemo.kinds.inspection import InspectionService
 from mnemo.kinds.kv import KeyValueService
+from mnemo.kinds.records import RecordService
 from mnemo.kinds.settings import SettingsService
 from mnemo.kinds.working import WorkingMemoryService
 from mnemo.store.postgres.inspection import InspectionStore
@@ -27,6 +29,7 @@ class KindViews(EngineBase):
     """Settings, the key-value store, working memory, entities and reference documents."""
 
     _extractions: ExtractionStore
+    _records: RecordService
 
     @property
     def settings(self) -> SettingsService:
@@ -74,6 +77,14 @@ class KindViews(EngineBase):
             tenant_id=self.config.tenant_id, config=self.config.documents,
             search=self.config.search, limits=self.config.limits, observers=self.observers,
         )  # fmt: skip
+
+    @property
+    def records(self) -> RecordService:
+        """Memorizz-style typed collections (personas, toolbox, memories, agents): JSON
+        documents with typed lookups, hybrid text search and the caller's own vectors."""
+        if not self._opened:
+            return cast(RecordService, OpensOnUse(self, "records"))
+        return self._records
 
     @property
     def inspect(self) -> InspectionService:

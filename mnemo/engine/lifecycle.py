@@ -17,7 +17,6 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from mnemo.core.messages import MessageRecord
 from mnemo.core.records import AddResult, MemoryRecord, Scope
 from mnemo.core.turn_input import MEMORY_ONLY_FIELDS, as_turns, message_ids_of, turn_as_note
 from mnemo.core.validation import require_scope_id
@@ -40,7 +39,7 @@ from mnemo.lifecycle.pipeline import ExtractionPipeline
 from mnemo.lifecycle.reconcile import LLMReconciler, RulesReconciler
 from mnemo.lifecycle.reembed import Progress, reembed_store
 from mnemo.lifecycle.statements import SimilarityRules
-from mnemo.store.postgres.database import Connection, Database
+from mnemo.store.postgres.database import Database
 from mnemo.store.postgres.extractions import ExtractionState, ExtractionStore
 from mnemo.store.postgres.jobs import JobStore
 from mnemo.store.postgres.lifecycle import LifecycleStore
@@ -164,20 +163,13 @@ class LifecycleMethods(EngineBase):
     ) -> AddResult:
         """Store turns, register them for extraction and defer the job, all in one commit."""
         tenant, user = scope.tenant_id, scope.user_id
-
-        marks: builtins.list[int] = []
-
-        async def enqueue(conn: Connection, records: builtins.list[MessageRecord]) -> None:
-            marks.append(
-                await self._extractions.register(conn, tenant, user, [r.id for r in records])
-            )
-            await self._jobs.defer(conn, extract_job(tenant, user))
-
         await self._ready()
         # Embedded by the extraction job: storing turns stays a plain insert.
-        records = await self._messages.add(scope, messages, in_transaction=enqueue, embed=False)
-        ids = [r.id for r in records]
-        self._mark_pending(tenant, max(marks, default=0))
+        appended = await self._messages.append(
+            scope, messages, extraction=extract_job(tenant, user), embed=False
+        )
+        ids = [r.id for r in appended.records]
+        self._mark_pending(tenant, appended.ledger_seq)
         if not wait:
             return AddResult(ids=ids, memories=[], extraction=dict.fromkeys(ids, "pending"))
         states = await self._wait_for(tenant, user, ids)

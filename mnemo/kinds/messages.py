@@ -40,7 +40,8 @@ from mnemo.retrieval.embedding import EmbeddingService
 from mnemo.retrieval.search import HybridSearch, scored_hit
 from mnemo.store.cache import Cache, CacheNamespace, MemoryCache, cache_namespace
 from mnemo.store.postgres.filters import message_fragment
-from mnemo.store.postgres.messages import AppendHook, Keyset, MessageStore, SessionRef
+from mnemo.store.postgres.jobs import JobRequest
+from mnemo.store.postgres.messages import Appended, Keyset, MessageStore, SessionRef
 
 MAX_PAGE = 1_000
 #: Seconds a session view lives in an in-process cache (other processes' writes go unheard).
@@ -93,33 +94,41 @@ class MessageService:
         return self._store
 
     async def add(
-        self,
-        scope: Scope,
-        messages: Sequence[Mapping[str, Any]],
-        *,
-        in_transaction: AppendHook | None = None,
-        embed: bool = True,
+        self, scope: Scope, messages: Sequence[Mapping[str, Any]]
     ) -> builtins.list[MessageRecord]:
         """Store ``messages`` as the next turns of the scope's session, all or none.
 
         Returns the stored records in input order. A message whose
         ``idempotency_key`` the session already holds is not stored again; its
         stored record comes back instead. Bad input raises ``InvalidInput`` and
-        stores nothing. ``in_transaction`` is ``MessageStore.append``'s hook.
-        Without ``embed`` the turns are stored with no vector (found by words
+        stores nothing.
+        """
+        return (await self.append(scope, messages)).records
+
+    async def append(
+        self,
+        scope: Scope,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        extraction: JobRequest | None = None,
+        embed: bool = True,
+    ) -> Appended:
+        """``add``, and with ``extraction`` the turns registered for extraction and the
+        job deferred in the same transaction (``Appended.ledger_seq`` says where in the
+        ledger). Without ``embed`` the turns are stored with no vector (found by words
         only) until ``embed_pending`` gives them one.
         """
         prepared = self.prepare(scope, messages)
         if not prepared:
-            return []
+            return Appended([])
         session = session_of(scope)
         if embed:
             prepared = await self._embedded(session, prepared)
-        records = await self._store.append(
-            session, prepared, model=self._embeddings.model_id, in_transaction=in_transaction
+        appended = await self._store.append(
+            session, prepared, model=self._embeddings.model_id, extraction=extraction
         )
         await self._cache.invalidate(session_namespace(session))
-        return records
+        return appended
 
     def prepare(
         self, scope: Scope, messages: Sequence[Mapping[str, Any]]

@@ -6,13 +6,15 @@ user-scoped table (vectors and other derived columns left out). An import reads
 the same lines: current memories are stored again (re-embedded, with new ids, their
 history starting afresh), conversation turns session by session (re-embedded, same
 turn numbers, new ids), and key-value entries and settings with their current
-value (their history starts afresh; an expired one is skipped). Rows of other
+value (their history starts afresh; an expired one is skipped), and records
+(the Memorizz-style collections) with their ids and vectors. Rows of other
 tables (working memory, entities, documents, summaries, histories) are counted
 as skipped.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mnemo.core.message_checks import MESSAGE_FIELDS
+from mnemo.core.record_documents import TYPED_KEYS
 from mnemo.core.records import Scope
 from mnemo.core.validation import require_timestamp
 from mnemo.core.values import decode_value, require_key, require_name
@@ -28,6 +31,7 @@ from mnemo.errors import InvalidInput
 from mnemo.kinds.kv import KeyValueService
 from mnemo.kinds.memories import MemoryService
 from mnemo.kinds.messages import MessageService
+from mnemo.kinds.records import RecordService
 from mnemo.store.postgres.user_data import UserDataStore
 
 EXPORT_VERSION = 1
@@ -67,6 +71,7 @@ class UserDataService:
         memories: MemoryService,
         messages: MessageService,
         kv_for_tenant: Callable[[str], KeyValueService],
+        records: RecordService,
         *,
         max_batch: int,
     ) -> None:
@@ -74,6 +79,7 @@ class UserDataService:
         self._memories = memories
         self._messages = messages
         self._kv_for_tenant = kv_for_tenant
+        self._records = records
         self._max_batch = max_batch
 
     async def stats(self, scope: Scope) -> dict[str, Any]:
@@ -102,7 +108,9 @@ class UserDataService:
         entry, a session that already holds turns, or a key that is already set
         raises ``InvalidInput`` and nothing is imported.
         """
-        items, sessions, keys, skipped = self._sorted_rows(lines)
+        items, sessions, keys, records, skipped = self._sorted_rows(lines)
+        for memory_type, document in records:
+            self._records.check(memory_type, document)
         kv = self._kv_for_tenant(scope.tenant_id)
         for session_id, turns in sessions.items():
             session = replace(scope, session_id=session_id)
@@ -122,7 +130,12 @@ class UserDataService:
                 ttl_seconds=entry.ttl_seconds, actor="import", reason="imported",
                 **entry.address(),
             )  # fmt: skip
-        imported = {"memories": len(ids), "messages": stored, "kv_entries": len(keys)}
+        for memory_type, document in records:
+            await self._records.put(scope, memory_type, document)
+        imported = {
+            "memories": len(ids), "messages": stored, "kv_entries": len(keys),
+            "records": len(records),
+        }  # fmt: skip
         return {
             "imported": {table: n for table, n in imported.items() if n or table == "memories"},
             "skipped": dict(skipped),
@@ -131,13 +144,18 @@ class UserDataService:
     def _sorted_rows(
         self, lines: Iterable[Mapping[str, Any]]
     ) -> tuple[
-        list[dict[str, Any]], dict[str, list[dict[str, Any]]], list[_ImportedKey], Counter[str]
+        list[dict[str, Any]],
+        dict[str, list[dict[str, Any]]],
+        list[_ImportedKey],
+        list[tuple[str, dict[str, Any]]],
+        Counter[str],
     ]:
-        """Current memories, turns by session in turn order, live key-value entries, and
-        skipped rows by table."""
+        """Current memories, turns by session in turn order, live key-value entries,
+        records, and skipped rows by table."""
         items: list[dict[str, Any]] = []
         sessions: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         keys: list[_ImportedKey] = []
+        records: list[tuple[str, dict[str, Any]]] = []
         skipped: Counter[str] = Counter()
         for number, line in enumerate(lines, start=1):
             table, data = _row_of(line, number)
@@ -149,17 +167,19 @@ class UserDataService:
                 sessions[_session_of(data, number)].append(_turn_of(data))
             elif table == "kv_entries" and (entry := _key_of(data, number)) is not None:
                 keys.append(entry)
+            elif table == "records":
+                records.append(_record_of(data, number))
             else:
                 skipped[table] += 1
         turns = sum(len(t) for t in sessions.values())
-        if max(len(items), turns, len(keys)) > self._max_batch:
+        if max(len(items), turns, len(keys), len(records)) > self._max_batch:
             raise InvalidInput(
-                f"at most {self._max_batch} memories, turns and keys each per import, "
-                f"got {len(items)}, {turns} and {len(keys)}"
+                f"at most {self._max_batch} memories, turns, keys and records each per "
+                f"import, got {len(items)}, {turns}, {len(keys)} and {len(records)}"
             )
         for turns_of_session in sessions.values():
             turns_of_session.sort(key=lambda turn: turn.get("turn_number") or 0)
-        return items, dict(sessions), keys, skipped
+        return items, dict(sessions), keys, records, skipped
 
 
 def _picked(data: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -192,6 +212,26 @@ def _key_of(data: Mapping[str, Any], number: int) -> _ImportedKey | None:
         value=value,
         ttl_seconds=ttl,
     )
+
+
+def _record_of(data: Mapping[str, Any], number: int) -> tuple[str, dict[str, Any]]:
+    """A records row as ``RecordService.put`` takes it: collection and document."""
+    document = data.get("data")
+    memory_type = data.get("memory_type")
+    if not isinstance(document, Mapping) or not isinstance(memory_type, str):
+        raise InvalidInput(f"line {number}: a records row needs its memory_type and data")
+    document = dict(document)
+    document.update({k: data[k] for k in TYPED_KEYS if data.get(k) is not None})
+    document["id"] = data.get("id")
+    vector = data.get("caller_embedding")
+    if isinstance(vector, str):
+        try:
+            vector = json.loads(vector)
+        except ValueError:
+            raise InvalidInput(f"line {number}: unreadable caller_embedding") from None
+    if vector is not None:
+        document["embedding"] = vector
+    return memory_type, document
 
 
 def _ttl_left(expires_at: object, number: int) -> float | None:

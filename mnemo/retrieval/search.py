@@ -3,7 +3,9 @@ scoring here.
 
 One ``HybridSearch`` per table (memories, messages, document chunks): the same
 candidate query, the same fusion and composite score; only the
-``SearchableTable`` description, the WHERE fragment and the hit type differ.
+``SearchableTable`` description, the WHERE fragment and the hit type differ, and
+whether the ``ContextBoosts`` steps (dates named in the query, sessions) apply: they
+do for memories and conversation turns, whose ``created_at`` says when they were said.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from mnemo.config import SearchConfig
+from mnemo.core.context_boosts import ContextBoosts
 from mnemo.core.observe import Observers
 from mnemo.core.records import Scope, SearchHit
 from mnemo.core.scoring import Candidate, Scored, rank_candidates
@@ -48,6 +51,7 @@ class HybridSearch(Generic[R, H]):
         *,
         on_hits: HitsListener | None = None,
         metric: str = "search",
+        context: ContextBoosts | None = None,
     ) -> None:
         self._table = table
         self._hit = hit
@@ -57,6 +61,7 @@ class HybridSearch(Generic[R, H]):
         self._observers = observers
         self._on_hits = on_hits
         self._metric = metric
+        self._context = context
 
     async def search(
         self, scope: Scope, query: str, where: Fragment, *, limit: int, now: datetime | None = None
@@ -78,7 +83,7 @@ class HybridSearch(Generic[R, H]):
                 k1=self._config.bm25_k1,
                 b=self._config.bm25_b,
             )
-            ranked = self._rank(candidates, limit=limit, now=now or datetime.now(UTC))
+            ranked = self._rank(candidates, query, limit=limit, now=now or datetime.now(UTC))
             by_id = {s.candidate.id: s for s in ranked}
             records = await self._store.records(self._table, scope, list(by_id))
         hits = [self._hit(record, by_id[record.id]) for record in records]
@@ -86,7 +91,10 @@ class HybridSearch(Generic[R, H]):
             self._on_hits(scope, [record.id for record in records])
         return hits
 
-    def _rank(self, candidates: list[Candidate], *, limit: int, now: datetime) -> list[Scored]:
+    def _rank(
+        self, candidates: list[Candidate], query: str, *, limit: int, now: datetime
+    ) -> list[Scored]:
+        lift = self._context.lift(query, now) if self._context is not None else None
         return rank_candidates(
             candidates,
             self._config.weights,
@@ -94,6 +102,7 @@ class HybridSearch(Generic[R, H]):
             now=now,
             half_life_days=self._config.recency_half_life_days,
             limit=limit,
+            lift=lift,
         )
 
 

@@ -202,6 +202,10 @@ class InstrumentedEmbedder(Embedder):
     async def aclose(self) -> None:
         await self.inner.aclose()
 
+    @property
+    def runtime(self) -> str:
+        return self.inner.runtime
+
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
 

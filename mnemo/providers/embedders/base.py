@@ -47,6 +47,12 @@ class Embedder(ABC):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @property
+    def runtime(self) -> str:
+        """How a local model runs in this process (e.g. ``onnxruntime-int8``); ``""`` if
+        there is nothing to say (a remote API)."""
+        return ""
+
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see for ``text``; providers with a tokenizer override this."""
         return max(1, len(text) // 4)

