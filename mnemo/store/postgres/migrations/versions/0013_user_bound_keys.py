@@ -17,6 +17,16 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
+GRANT = r"""
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mnemo_service') THEN
+        GRANT EXECUTE ON FUNCTION mnemo_api_key_lookup(text) TO mnemo_service;
+    END IF;
+END
+$$;
+"""
+
 UPGRADE = r"""
 ALTER TABLE api_keys ADD COLUMN bound_user_id text
     CHECK (length(bound_user_id) BETWEEN 1 AND 255);
@@ -28,14 +38,7 @@ CREATE FUNCTION mnemo_api_key_lookup(key_prefix text)
     SET search_path FROM CURRENT
     AS $$ SELECT k.id, k.tenant_id, k.key_hash, k.revoked_at, k.bound_user_id FROM api_keys k
           WHERE k.prefix = key_prefix $$;
-DO $$
-BEGIN
-    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mnemo_service') THEN
-        GRANT EXECUTE ON FUNCTION mnemo_api_key_lookup(text) TO mnemo_service;
-    END IF;
-END
-$$;
-"""
+{grant}"""
 
 DOWNGRADE = r"""
 DROP FUNCTION mnemo_api_key_lookup(text);
@@ -45,20 +48,13 @@ CREATE FUNCTION mnemo_api_key_lookup(key_prefix text)
     SET search_path FROM CURRENT
     AS $$ SELECT k.id, k.tenant_id, k.key_hash, k.revoked_at FROM api_keys k
           WHERE k.prefix = key_prefix $$;
-DO $$
-BEGIN
-    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mnemo_service') THEN
-        GRANT EXECUTE ON FUNCTION mnemo_api_key_lookup(text) TO mnemo_service;
-    END IF;
-END
-$$;
-ALTER TABLE api_keys DROP COLUMN bound_user_id;
+{grant}ALTER TABLE api_keys DROP COLUMN bound_user_id;
 """
 
 
 def upgrade() -> None:
-    op.execute(UPGRADE)
+    op.execute(UPGRADE.replace("{grant}", GRANT))
 
 
 def downgrade() -> None:
-    op.execute(DOWNGRADE)
+    op.execute(DOWNGRADE.replace("{grant}", GRANT))
