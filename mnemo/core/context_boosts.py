@@ -26,6 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from mnemo.core.query_dates import DateWindow, query_windows
 from mnemo.core.scoring import Candidate, Lift
 from mnemo.errors import InvalidInput
@@ -60,10 +63,11 @@ class ContextBoosts:
         if not windows and self.session_weight == 0:
             return None
 
-        def step(candidates: Sequence[Candidate], fused: dict[str, float]) -> dict[str, float]:
+        def step(
+            candidates: Sequence[Candidate], fused: npt.NDArray[np.float64]
+        ) -> npt.NDArray[np.float64]:
             created = [c.created_at for c in candidates]
-            lifts = self.lifts(created, [fused[c.id] for c in candidates], windows)
-            return {c.id: value for c, value in zip(candidates, lifts, strict=True)}
+            return np.array(self.lifts(created, fused.tolist(), windows), dtype=np.float64)
 
         return step
 

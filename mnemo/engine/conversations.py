@@ -14,7 +14,7 @@ from typing import Any, cast
 from mnemo._lazy import Opening, OpensOnUse
 from mnemo.core.messages import MessageHit, MessageRecord
 from mnemo.core.tokens import default_token_counter
-from mnemo.core.validation import require_timestamp
+from mnemo.core.validation import require_scope_id, require_timestamp
 from mnemo.engine.base import EngineBase
 from mnemo.health import HealthReport, check_dependencies
 from mnemo.kinds.buffer import BufferPolicy, ConversationBuffer
@@ -42,6 +42,7 @@ class ConversationMethods(EngineBase):
             config.search,
             self.observers,
             metric="messages.search",
+            routes=self._scope_routes,
             context=config.search.context,
         )
         self._messages = MessageService(
@@ -116,16 +117,20 @@ class ConversationMethods(EngineBase):
         filters: Mapping[str, Any] | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
+        exclude_session_id: str | None = None,
     ) -> builtins.list[MessageHit]:
         """The turns most relevant to ``query`` (content, tool calls and tool results),
-        best first, with score breakdowns."""
+        best first, with score breakdowns; ``exclude_session_id`` leaves one session's
+        turns out (the user's other sessions, as the context's past turns read them)."""
         scope = self._scope(user_id, agent_id, session_id)
         start, end = require_timestamp(since, "since"), require_timestamp(until, "until")
+        other_than = require_scope_id(exclude_session_id, "exclude_session_id", required=False)
         await self._ready()
         with self.observers.timed("messages.search.total"):
             return await self._messages.search(
-                scope, query, roles=roles, limit=limit, filters=filters, since=start, until=end
-            )
+                scope, query, roles=roles, limit=limit, filters=filters, since=start, until=end,
+                exclude_session=other_than,
+            )  # fmt: skip
 
     async def conversation_buffer(
         self,

@@ -138,11 +138,16 @@ class MemoryMethods(KindViews, LifecycleMethods):
             where = scope_fragment(scope, kinds=checked_kinds, filters=parsed_filters, as_of=when)
             return await self._search.search(scope, query, where, limit=limit, now=when)
 
-    async def get(self, memory_id: str) -> MemoryRecord:
-        """The memory with this id, or ``NotFound``."""
+    async def get(self, memory_id: str, *, user_id: str | None = None) -> MemoryRecord:
+        """The memory with this id, or ``NotFound``.
+
+        With ``user_id``, only that user's memory is found; on a Citus cluster the
+        lookup then runs on the user's shard instead of asking every shard.
+        """
         memory_id = str(parse_id(memory_id, what="memory id"))
+        owner = self._owner(user_id)
         await self._ready()
-        return await self._store.get(self.config.tenant_id, memory_id)
+        return await self._store.get(self.config.tenant_id, memory_id, user_id=owner)
 
     async def list(
         self,
@@ -172,12 +177,17 @@ class MemoryMethods(KindViews, LifecycleMethods):
         confidence: float | None = None,
         importance: float | None = None,
         pinned: bool | None = None,
+        user_id: str | None = None,
     ) -> MemoryRecord:
-        """Change a memory (a new content is re-embedded); the old version stays in its history."""
+        """Change a memory (a new content is re-embedded); the old version stays in its history.
+
+        ``user_id``, when given, must be the memory's user (as in ``get``)."""
+        owner = self._owner(user_id)
         await self._ready()
         return await self._memories.update(
             self.config.tenant_id,
             memory_id,
+            user_id=owner,
             content=content,
             metadata=metadata,
             kind=kind,
@@ -186,20 +196,28 @@ class MemoryMethods(KindViews, LifecycleMethods):
             pinned=pinned,
         )
 
-    async def delete(self, memory_id: str) -> None:
-        """Delete a memory; its history keeps what it was."""
+    async def delete(self, memory_id: str, *, user_id: str | None = None) -> None:
+        """Delete a memory; its history keeps what it was. ``user_id`` as in ``get``."""
         memory_id = str(parse_id(memory_id, what="memory id"))
+        owner = self._owner(user_id)
         await self._ready()
-        await self._store.delete(self.config.tenant_id, memory_id)
+        await self._store.delete(self.config.tenant_id, memory_id, user_id=owner)
 
-    async def history(self, memory_id: str) -> builtins.list[MemoryEvent]:
-        """Every change of a memory, oldest first."""
+    async def history(
+        self, memory_id: str, *, user_id: str | None = None
+    ) -> builtins.list[MemoryEvent]:
+        """Every change of a memory, oldest first. ``user_id`` as in ``get``."""
         memory_id = str(parse_id(memory_id, what="memory id"))
+        owner = self._owner(user_id)
         await self._ready()
-        events = await self._store.history(self.config.tenant_id, memory_id)
+        events = await self._store.history(self.config.tenant_id, memory_id, user_id=owner)
         if not events:
             raise NotFound(f"no memory with id {memory_id}")
         return events
+
+    def _owner(self, user_id: object) -> str | None:
+        """A lookup's optional user, checked as every scope's user is."""
+        return None if user_id is None else self._scope(user_id, None, None).user_id
 
     # -- the pgvector tutorial's functions -------------------------------------------------
 

@@ -117,6 +117,7 @@ class MemoryService:
         pinned: bool | None = None,
         actor: str | None = None,
         reason: str | None = None,
+        user_id: str | None = None,
     ) -> MemoryRecord:
         """Change a memory; a new content is re-embedded. The change is kept in its history."""
         memory_id = str(parse_id(memory_id, what="memory id"))
@@ -142,6 +143,7 @@ class MemoryService:
             model=self._embeddings.model_id,
             actor=actor,
             reason=reason,
+            user_id=user_id,
         )
 
     def _content(self, content: object) -> str:

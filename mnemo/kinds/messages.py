@@ -191,14 +191,17 @@ class MessageService:
         filters: Mapping[str, Any] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        exclude_session: str | None = None,
     ) -> builtins.list[MessageHit]:
         """The turns most relevant to ``query`` (hybrid, as for memories), best first, with
-        score breakdowns. Tool calls and results are searched with the turn's content."""
+        score breakdowns. Tool calls and results are searched with the turn's content;
+        ``exclude_session`` leaves that session's turns out."""
         query = require_content(query, max_chars=self._limits.max_content_chars, name="query")
         limit = require_limit(limit, maximum=self._max_search_limit)
         where = message_fragment(
-            scope, roles=_roles(roles), filters=parse_filters(filters), since=since, until=until
-        )
+            scope, roles=_roles(roles), filters=parse_filters(filters), since=since, until=until,
+            exclude_session=exclude_session,
+        )  # fmt: skip
         return await self._search.search(scope, query, where, limit=limit)
 
     async def session_stats(self, scope: Scope) -> ConversationStats:

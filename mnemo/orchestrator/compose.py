@@ -9,6 +9,11 @@ order, entries in each section's display order (recent turns oldest first,
 although they are budgeted newest first) — counts the text as a whole, and
 drops the lowest-priority last entry while it is over the budget. The text's
 token count therefore never exceeds ``max_tokens`` by the given counter.
+
+Provenance: a memory every one of whose source turns is placed verbatim (as a
+recent or a past turn) says nothing the context lacks; it is left out as that
+turn's duplicate and the budget is packed again without it (it stays among the
+section's ``found_records``).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ _LAYOUT: Mapping[str, dict[str, Any]] = MappingProxyType(
         "summary": {"title": "Summary of earlier conversation", "allow_truncation": True},
         "recent_conversation": {"title": "Recent conversation", "allow_truncation": True},
         "vector_search": {"title": "Relevant memories"},
+        "past_turns": {"title": "Relevant past turns"},
         "entities": {"title": "Known entities"},
         "working_memory": {"title": "Working memory", "allow_truncation": True},
         "documents": {"title": "Reference documents", "allow_truncation": True},
@@ -61,6 +67,9 @@ _LAYOUT: Mapping[str, dict[str, Any]] = MappingProxyType(
 #: Sections whose entries often quote a turn or an instruction shown above them: their
 #: entries also count as duplicates when contained in one (see ``dedup``).
 QUOTING_SECTIONS = frozenset({"summary", "vector_search"})
+#: Sections showing turns verbatim, and the section of memories extracted from turns.
+TURN_SECTIONS = ("recent_conversation", "past_turns")
+EXTRACTED_SECTION = "vector_search"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +134,11 @@ def compose(
     by_name = {g.name: g for g in gathered}
     offered, keys = _offer(gathered, specs, counter)
     packed = allocate_budget(offered, max_tokens, counter, specs=specs)
+    covered = _covered_by_turns(by_name, packed, keys)
+    if covered:  # pack again without the memories whose turns are shown
+        keys.update(covered)
+        _withdraw(offered, covered)
+        packed = allocate_budget(offered, max_tokens, counter, specs=specs)
     placed = {name: _placed(by_name[name], packed) for name in offered}
     text, tokens = _fit(placed, specs, max_tokens, counter)
     dropped = _dropped(gathered, placed, keys)
@@ -168,6 +182,44 @@ def _offer(
             }
         )
     return offered, keys
+
+
+def _covered_by_turns(
+    by_name: Mapping[str, Gathered], packed: BudgetResult, keys: Mapping[tuple[str, int], str]
+) -> dict[tuple[str, int], str]:
+    """Memories all of whose source turns are placed, each with the dedup key of one of
+    those turns (so it is reported as that turn's duplicate)."""
+    memories = by_name.get(EXTRACTED_SECTION)
+    if memories is None:
+        return {}
+    shown: dict[str, str] = {}  # turn id -> its dedup key
+    for name in TURN_SECTIONS:
+        result = packed.section(name)
+        if name not in by_name or result is None:
+            continue
+        for item in result.items:
+            rank = int(item.ref or 0)
+            ref = by_name[name].candidates[rank].entry.ref
+            if ref is not None:
+                shown.setdefault(ref, keys[(name, rank)])
+    covered = {}
+    for rank, candidate in enumerate(memories.candidates):
+        sources = getattr(candidate.entry.record, "source_message_ids", None) or []
+        if sources and all(str(source) in shown for source in sources):
+            covered[(EXTRACTED_SECTION, rank)] = shown[str(sources[0])]
+    return covered
+
+
+def _withdraw(
+    offered: dict[str, list[ContextItem]], covered: Mapping[tuple[str, int], str]
+) -> None:
+    """Take the covered entries out of what is offered (ranks stay their refs)."""
+    for name in {name for name, _ in covered}:
+        kept = [item for item in offered.get(name, []) if (name, int(item.ref or 0)) not in covered]
+        if kept:
+            offered[name] = kept
+        else:
+            offered.pop(name, None)
 
 
 def _placed(gathered: Gathered, packed: BudgetResult) -> list[_Placed]:

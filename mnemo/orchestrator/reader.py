@@ -11,6 +11,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Protocol
 
+from mnemo.core.messages import MessageHit
 from mnemo.core.records import MemoryRecord, Scope, SearchHit
 from mnemo.kinds.buffer import ConversationBuffer
 from mnemo.kinds.documents import DocumentService
@@ -41,6 +42,16 @@ class MemoryReader(Protocol):
     async def search(
         self, query: str, *, user_id: str, limit: int = ..., agent_id: str | None = ...
     ) -> builtins.list[SearchHit]: ...
+
+    async def search_messages(
+        self,
+        query: str,
+        *,
+        user_id: str,
+        agent_id: str | None = ...,
+        limit: int = ...,
+        exclude_session_id: str | None = ...,
+    ) -> builtins.list[MessageHit]: ...
 
     async def conversation_summary(self) -> ConversationSummary: ...
 

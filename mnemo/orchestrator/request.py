@@ -1,6 +1,6 @@
 """What a context is asked for: ``ContextRequest``, the section names and ``MemoryType``.
 
-A context has up to seven sections, rendered in this order:
+A context has up to eight sections, rendered in this order:
 
 =====================  ==========================================================
 ``instructions``       active settings (user, then agent, then session, the more
@@ -8,6 +8,8 @@ A context has up to seven sections, rendered in this order:
 ``summary``            the session's progressive summary, as stored
 ``recent_conversation`` the newest turns of the session, oldest first
 ``vector_search``      the memories most relevant to the query
+``past_turns``         the turns of the user's other sessions most relevant to the
+                       query, verbatim with their date and session
 ``entities``           people, organisations, places, concepts (and relations)
 ``working_memory``     the scratch items and reasoning steps of the scope's tasks
 ``documents``          reference passages relevant to the query
@@ -17,7 +19,8 @@ A context has up to seven sections, rendered in this order:
 sections that have something to say). The defaults are those of the "memory
 implementations" design — recent conversation 0.4, summary 0.2, entities 0.15,
 vector search 0.15, working memory 0.1 — plus 0.1 each for instructions and
-documents. A partial mapping changes only the shares it names.
+documents and 0.15 for past turns. A partial mapping changes only the shares it
+names.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ SECTION_NAMES: tuple[str, ...] = (
     "summary",
     "recent_conversation",
     "vector_search",
+    "past_turns",
     "entities",
     "working_memory",
     "documents",

@@ -29,7 +29,7 @@ class ContextEntry:
     """One line (or passage) of the context.
 
     ``text`` is how it renders; ``content`` the bare text it carries; ``source``
-    what it is (``setting``, ``instruction``, ``summary``, ``message``, ``memory``,
+    what it is (``setting``, ``instruction``, ``summary``, ``message``, ``past_turn``, ``memory``,
     ``entity``, ``relation``, ``working_item``, ``reasoning_step``, ``chunk``);
     ``ref`` its id (a memory, turn, chunk or entity id, a key); ``details`` the
     JSON-ready fields behind it (role, turn, kind, date, score, ...); ``record``

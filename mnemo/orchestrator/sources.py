@@ -5,7 +5,7 @@ summary on the request path. Scopes: the conversation sections (summary,
 recent turns) and working memory read the request's session; memories,
 entities, documents and instruction memories are the user's across sessions
 (narrowed to the agent when one is named) — long-term memory is not tied to
-the session it was learnt in.
+the session it was learnt in — and past turns are the user's other sessions'.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mnemo.core.document_records import ChunkHit
 from mnemo.core.message_checks import search_text
-from mnemo.core.messages import MessageRecord
+from mnemo.core.messages import DEFAULT_SESSION, MessageHit, MessageRecord
 from mnemo.core.records import MemoryRecord, Scope
 from mnemo.core.working import ChainStep, WorkingItem, render_value
 from mnemo.kinds.entity_context import entity_line, relation_line
@@ -180,6 +180,29 @@ async def vector_search(engine: MemoryReader, plan: Plan) -> Found:
         plan.query, user_id=user.user_id, agent_id=user.agent_id, limit=plan.limit(40, 10, 50)
     )
     return Found([Candidate(_memory_entry(hit, "memory")) for hit in hits], {}, tuple(hits))
+
+
+async def past_turns(engine: MemoryReader, plan: Plan) -> Found:
+    """The turns of the user's other sessions most relevant to the query, best first:
+    one hybrid search over the stored turns, the session shown as recent conversation
+    left out by the query itself."""
+    user = plan.user_scope
+    hits = await engine.search_messages(
+        plan.query,
+        user_id=user.user_id,
+        agent_id=user.agent_id,
+        exclude_session_id=plan.scope.session_id or DEFAULT_SESSION,
+        limit=plan.limit(60, 5, 20),
+    )
+    return Found([Candidate(_past_turn_entry(hit)) for hit in hits], {}, tuple(hits))
+
+
+def _past_turn_entry(turn: MessageHit) -> ContextEntry:
+    """``[date, session s] speaker: what was said``, verbatim."""
+    entry = _turn_entry(turn)
+    text = f"[{_day(turn.created_at)}, session {turn.session_id}] {entry.text}"
+    details = {**entry.details, "session_id": turn.session_id, "score": turn.score}
+    return replace(entry, text=text, source="past_turn", details=details)
 
 
 def _memory_entry(memory: MemoryRecord, source: str) -> ContextEntry:
@@ -364,6 +387,7 @@ SOURCES: Mapping[str, tuple[Source, bool]] = {
     "summary": (summary, False),
     "recent_conversation": (recent_conversation, False),
     "vector_search": (vector_search, True),
+    "past_turns": (past_turns, True),
     "entities": (entities, True),
     "working_memory": (working_memory, False),
     "documents": (documents, True),

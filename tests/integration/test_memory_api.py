@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mnemo import AsyncMemory, NotFound
+from mnemo import AsyncMemory, InvalidInput, NotFound
 
 pytestmark = pytest.mark.asyncio
 
@@ -119,6 +119,28 @@ async def test_delete_keeps_the_history_and_forgets_the_memory(memory: AsyncMemo
     assert [e.event for e in await memory.history(result.id)] == ["add", "delete"]
     with pytest.raises(NotFound):
         await memory.delete(result.id)
+
+
+async def test_lookups_by_id_that_name_the_user_reach_only_that_users_memory(
+    memory: AsyncMemory,
+) -> None:
+    mine = await memory.add("Bob's bike is blue", user_id="bob")
+    for other in ("carol", "bob "):
+        with pytest.raises((NotFound, InvalidInput)):
+            await memory.get(mine.id, user_id=other)
+        with pytest.raises((NotFound, InvalidInput)):
+            await memory.update(mine.id, "stolen", user_id=other)
+        with pytest.raises((NotFound, InvalidInput)):
+            await memory.delete(mine.id, user_id=other)
+    with pytest.raises(NotFound):
+        await memory.history(mine.id, user_id="carol")
+    assert (await memory.get(mine.id, user_id="bob")).content == "Bob's bike is blue"
+    updated = await memory.update(mine.id, "Bob's bike is red", user_id="bob")
+    assert updated.content == "Bob's bike is red"
+    assert [e.event for e in await memory.history(mine.id, user_id="bob")] == ["add", "update"]
+    await memory.delete(mine.id, user_id="bob")
+    with pytest.raises(NotFound):
+        await memory.get(mine.id)
 
 
 async def test_delete_user_erases_every_table_and_counts(memory: AsyncMemory) -> None:

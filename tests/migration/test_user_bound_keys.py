@@ -19,9 +19,9 @@ def test_0013_down_and_up_keeps_keys_and_the_lookup(database_url: str) -> None:
             " VALUES ('acme', %s, 'abcdefghijkl', '\\x00', 'alice')",
             (key_id,),
         )
-    _run_alembic(database_url, "downgrade", "0011")
+    _run_alembic(database_url, "downgrade", "0009")
     with psycopg.connect(database_url) as conn:
-        assert current_revision(conn) == "0011"
+        assert current_revision(conn) == "0009"
         row = conn.execute("SELECT * FROM mnemo_api_key_lookup('abcdefghijkl')").fetchone()
         assert row is not None and len(row) == 4
     _run_alembic(database_url, "upgrade", "head")

@@ -23,6 +23,9 @@ async def fill(c: httpx.AsyncClient) -> None:
             {"role": "user", "content": "We land in Lisbon on Friday."},
             {"role": "assistant", "content": "Great, shall I plan Saturday?"},
         ]}),
+        c.post(f"{API}/messages", json={"user_id": "u1", "session_id": "s0", "messages": [
+            {"role": "user", "content": "Last spring the tram through Alfama was packed."},
+        ]}),
         c.post(f"{API}/memories", json={"user_id": "u1", "type": "preference",
                                         "content": "User hates crowded buses"}),
         c.post(f"{API}/entities/u1/observe", json={"content": "Maria Lopez lives in Lisbon."}),
@@ -48,9 +51,10 @@ async def test_the_context_route_composes_every_section(service: Service) -> Non
     assert body["errors"] == {} and body["degraded"] is False
     status = {s["name"]: s["status"] for s in body["sections"]}
     assert status == {"instructions": "ok", "summary": "empty", "recent_conversation": "ok",
-                      "vector_search": "ok", "entities": "ok", "working_memory": "ok",
-                      "documents": "ok"}  # fmt: skip
+                      "vector_search": "ok", "past_turns": "ok", "entities": "ok",
+                      "working_memory": "ok", "documents": "ok"}  # fmt: skip
     for expected in ("- tone: warm", "user: We land in Lisbon on Friday.",
+                     "session s0] user: Last spring the tram through Alfama was packed.",
                      "User hates crowded buses", "Maria Lopez", "- day: Saturday",
                      "Tram 28 goes through Alfama."):  # fmt: skip
         assert expected in text
@@ -68,6 +72,15 @@ async def test_sections_priorities_and_budget_through_the_route(service: Service
     body = only.json()
     assert [s["name"] for s in body["sections"]] == ["instructions", "vector_search"]
     assert body["tokens"] <= 40
+    async with service.client(await service.key("acme")) as c:
+        past = await c.post(f"{API}/context", json={
+            "query": QUESTION, "user_id": "u1", "session_id": "s1",
+            "sections": ["past_turns", "recent_conversation"], "priorities": {"past_turns": 0},
+        })  # fmt: skip
+        assert past.status_code == 200, past.text
+    sections = {s["name"]: s for s in past.json()["sections"]}
+    assert sections["past_turns"]["share"] == 0 and sections["past_turns"]["entries"]
+    assert "session s0]" in past.json()["context"]  # the room the turns of s1 left
 
 
 async def test_another_tenant_sees_nothing_of_this_one(service: Service) -> None:

@@ -4,7 +4,8 @@
 user's turn and queues its extraction in one transaction, then composes the
 orchestrated context of at most ``max_tokens`` for it (``AsyncMemory.context``:
 settings, the session's summary and recent turns — this one included —, the
-relevant memories, entities, working memory, reference passages) and returns
+relevant memories, the relevant past turns of the user's other sessions,
+entities, working memory, reference passages) and returns
 the memories that context drew on (best first, at most ``top_k``).
 ``include_memories=false`` leaves memories out of both. A retried turn (same
 session and turn number) is stored once.

@@ -121,22 +121,39 @@ async def list_memories(
     }
 
 
+# A lookup by id may name the memory's user: then only that user's memory is found, and
+# on a Citus cluster the lookup runs on that user's shard instead of on every shard.
+OwnerQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=255,
+        description="the memory's user, if known: 404 for another user's memory",
+    ),
+]
+
+
 @router.get("/{memory_id}", response_model=MemoryOut)
-async def get_memory(memory_id: MemoryIdPath, memory: MemoryDep) -> Any:
-    """One memory; 404 when it does not exist in the caller's tenant."""
-    return await memory.get(str(memory_id))
+async def get_memory(memory_id: MemoryIdPath, memory: MemoryDep, user_id: OwnerQuery = None) -> Any:
+    """One memory; 404 when it does not exist in the caller's tenant (or user, if named)."""
+    return await memory.get(str(memory_id), user_id=user_id)
 
 
 @router.patch("/{memory_id}", response_model=MemoryOut)
-async def update_memory(memory_id: MemoryIdPath, body: MemoryUpdate, memory: MemoryDep) -> Any:
+async def update_memory(
+    memory_id: MemoryIdPath, body: MemoryUpdate, memory: MemoryDep, user_id: OwnerQuery = None
+) -> Any:
     """Change a memory; the previous version stays in its history."""
-    return await memory.update(str(memory_id), **body.model_dump(exclude_none=True))
+    changes = body.model_dump(exclude_none=True)
+    return await memory.update(str(memory_id), user_id=user_id, **changes)
 
 
 @router.delete("/{memory_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_memory(memory_id: MemoryIdPath, memory: MemoryDep) -> Response:
+async def delete_memory(
+    memory_id: MemoryIdPath, memory: MemoryDep, user_id: OwnerQuery = None
+) -> Response:
     """Delete a memory; its history keeps what it was."""
-    await memory.delete(str(memory_id))
+    await memory.delete(str(memory_id), user_id=user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -149,9 +166,11 @@ async def memory_provenance(memory_id: MemoryIdPath, memory: MemoryDep) -> Any:
 
 
 @router.get("/{memory_id}/history", response_model=list[EventOut])
-async def memory_history(memory_id: MemoryIdPath, memory: MemoryDep) -> Any:
+async def memory_history(
+    memory_id: MemoryIdPath, memory: MemoryDep, user_id: OwnerQuery = None
+) -> Any:
     """Every change of a memory, oldest first."""
-    return await memory.history(str(memory_id))
+    return await memory.history(str(memory_id), user_id=user_id)
 
 
 @router.post("/{user_id}/search", response_model=SearchOut)

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from mnemo.store.postgres.errors import wrapped_errors
@@ -34,21 +35,24 @@ class Database:
     """A pool plus the habits every query shares."""
 
     def __init__(
-        self, pool: Pool, *, tenant_guard: bool = False, transaction_tenant: bool = False
+        self, pool: Pool, *, tenant_guard: bool = False, transaction_tenant: bool | None = None
     ) -> None:
+        """``transaction_tenant``: set the tenant per transaction (Citus) or per session;
+        ``None`` finds out from the database on the first guarded connection."""
         self.pool = pool
         self.tenant_guard = tenant_guard
-        self.transaction_tenant = tenant_guard and transaction_tenant
+        self.transaction_tenant = transaction_tenant
         # The tenant each pooled connection is bound to, so a connection that serves the
         # same tenant again needs no extra round trip. The setting is made outside any
         # transaction (the pool's connections are autocommit), so no rollback undoes it.
         self._bound: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
+        self._citus: bool | None = None
 
     @asynccontextmanager
     async def connection(self, tenant_id: str | None = None) -> AsyncIterator[Connection]:
         """A connection for one unit of work, bound to ``tenant_id`` when guarded."""
         async with wrapped_errors(), self.pool.connection() as conn:
-            if self.transaction_tenant:
+            if self.tenant_guard and await self._per_transaction(conn):
                 async with conn.transaction():
                     await conn.execute(_local_tenant(tenant_id))
                     yield conn
@@ -64,12 +68,34 @@ class Database:
     @asynccontextmanager
     async def transaction(self, tenant_id: str | None = None) -> AsyncIterator[Connection]:
         """A connection inside a transaction that commits when the block ends."""
-        if self.transaction_tenant:  # every connection already is one
-            async with self.connection(tenant_id) as conn:
+        async with self.connection(tenant_id) as conn:
+            if conn.info.transaction_status != TransactionStatus.IDLE:  # it already is one
                 yield conn
-            return
-        async with self.connection(tenant_id) as conn, conn.transaction():
-            yield conn
+                return
+            async with conn.transaction():
+                yield conn
+
+    async def distributed(self) -> bool:
+        """Whether the database runs Citus (asked once): lookups that must run on one shard
+        then find the user first."""
+        if self._citus is None:
+            async with wrapped_errors(), self.pool.connection() as conn:
+                await self._citus_on(conn)
+        return bool(self._citus)
+
+    async def _per_transaction(self, conn: Connection) -> bool:
+        if self.transaction_tenant is None:
+            self.transaction_tenant = await self._citus_on(conn)
+        return self.transaction_tenant
+
+    async def _citus_on(self, conn: Connection) -> bool:
+        if self._citus is None:
+            cursor = await conn.execute(
+                "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')"
+            )
+            row = await cursor.fetchone()
+            self._citus = bool(row and row[0])
+        return self._citus
 
     async def fetch(
         self, statement: Statement, params: Any = None, *, tenant_id: str | None = None
@@ -85,16 +111,6 @@ class Database:
         """Run one statement; the number of rows it affected."""
         async with self.connection(tenant_id) as conn:
             return (await conn.execute(statement, params)).rowcount
-
-
-async def runs_on_citus(pool: Pool) -> bool:
-    """Whether the database has the citus extension (asked once, when a store opens)."""
-    async with wrapped_errors(), pool.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')"
-        )
-        row = await cursor.fetchone()
-        return bool(row and row[0])
 
 
 def _local_tenant(tenant_id: str | None) -> sql.Composed:

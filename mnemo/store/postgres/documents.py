@@ -233,7 +233,8 @@ CHUNK_TABLE: SearchableTable[Any] = SearchableTable(
     name="chunks",
     columns=("id",),
     record=dict,
-    neighbours=sql.SQL("PARTITION BY m.document_id ORDER BY m.chunk_index"),
+    neighbour_group=("document_id",),
+    neighbour_order=("chunk_index",),
 )
 
 

@@ -67,12 +67,16 @@ def message_fragment(
     filters: Filter | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    exclude_session: str | None = None,
 ) -> Fragment:
     """The WHERE condition selecting a scope's conversation messages, narrowed as asked.
 
-    ``since`` is inclusive and ``until`` exclusive, on ``created_at``.
+    ``since`` is inclusive and ``until`` exclusive, on ``created_at``;
+    ``exclude_session`` leaves one session's turns out (the other sessions' turns).
     """
     where = _scope_conditions(scope)
+    if exclude_session is not None:
+        where.add("m.session_id <> %(other_than)s", other_than=exclude_session)
     if roles:
         where.add("m.role = ANY(%(roles)s::text[])", roles=list(roles))
     if since is not None:

@@ -43,7 +43,24 @@ RECORD_COLUMNS = (
     "pinned",
     "decay_score",
 )
-_COLUMNS = sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(c)) for c in RECORD_COLUMNS)
+#: How often and when a search returned the memory ``m`` (revision 0009 keeps them apart).
+_ACCESS = (
+    "(SELECT a.{column} FROM memory_access a"
+    " WHERE a.tenant_id = m.tenant_id AND a.user_id = m.user_id AND a.memory_id = m.id)"
+)
+_ACCESS_COLUMNS = {
+    "access_count": sql.SQL("coalesce(" + _ACCESS + ", 0) AS access_count").format(
+        column=sql.Identifier("access_count")
+    ),
+    "last_accessed_at": sql.SQL(_ACCESS + " AS last_accessed_at").format(
+        column=sql.Identifier("last_accessed_at")
+    ),
+}
+#: ``RECORD_COLUMNS`` of the memory ``m`` for a SELECT list.
+RECORD_SELECT = sql.SQL(", ").join(
+    _ACCESS_COLUMNS.get(c, sql.SQL("m.{}").format(sql.Identifier(c))) for c in RECORD_COLUMNS
+)
+_COLUMNS = RECORD_SELECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +103,12 @@ class MemoryStore:
         by_id = {row.id: row for row in map(record_from_row, rows)}
         return [by_id[m.id] for m in memories]
 
-    async def get(self, tenant_id: str, memory_id: str) -> MemoryRecord:
-        params = {"tenant": tenant_id, "id": memory_id}
-        rows = await self._db.fetch(_formatted("get_memory"), params, tenant_id=tenant_id)
+    async def get(
+        self, tenant_id: str, memory_id: str, *, user_id: str | None = None
+    ) -> MemoryRecord:
+        params = {"tenant": tenant_id, "id": memory_id, "user": user_id}
+        statement = _formatted("get_memory", owner=user_id)
+        rows = await self._db.fetch(statement, params, tenant_id=tenant_id)
         if not rows:
             raise NotFound(f"no memory with id {memory_id}")
         return record_from_row(rows[0])
@@ -117,11 +137,19 @@ class MemoryStore:
         model: str | None,
         actor: str | None = None,
         reason: str | None = None,
+        user_id: str | None = None,
     ) -> MemoryRecord:
-        """Apply ``changes`` and record an ``update`` event with before and after."""
+        """Apply ``changes`` and record an ``update`` event with before and after.
+
+        Citus runs a row-locking read on one shard only, so there an update by id alone
+        first finds the memory's user (one read of every shard).
+        """
+        if user_id is None and await self._db.distributed():
+            user_id = await self._owner(tenant_id, memory_id)
         params = {
             "tenant": tenant_id,
             "id": memory_id,
+            "user": user_id,
             "ts_config": self._ts_config,
             "model": model,
             "actor": actor,
@@ -134,22 +162,46 @@ class MemoryStore:
             "importance": changes.importance,
             "pinned": changes.pinned,
         }
-        rows = await self._db.fetch(_formatted("update_memory"), params, tenant_id=tenant_id)
+        statement = _formatted("update_memory", owner=user_id)
+        rows = await self._db.fetch(statement, params, tenant_id=tenant_id)
         if not rows:
             raise NotFound(f"no memory with id {memory_id}")
         return record_from_row(rows[0])
 
     async def delete(
-        self, tenant_id: str, memory_id: str, *, actor: str | None = None, reason: str | None = None
+        self,
+        tenant_id: str,
+        memory_id: str,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+        user_id: str | None = None,
     ) -> None:
-        params = {"tenant": tenant_id, "id": memory_id, "actor": actor, "reason": reason}
-        if not await self._db.fetch(_formatted("delete_memory"), params, tenant_id=tenant_id):
+        params = {
+            "tenant": tenant_id, "id": memory_id, "actor": actor, "reason": reason,
+            "user": user_id,
+        }  # fmt: skip
+        statement = _formatted("delete_memory", owner=user_id)
+        if not await self._db.fetch(statement, params, tenant_id=tenant_id):
             raise NotFound(f"no memory with id {memory_id}")
 
-    async def history(self, tenant_id: str, memory_id: str) -> list[MemoryEvent]:
-        params = {"tenant": tenant_id, "id": memory_id}
-        rows = await self._db.fetch(_formatted("history"), params, tenant_id=tenant_id)
+    async def history(
+        self, tenant_id: str, memory_id: str, *, user_id: str | None = None
+    ) -> list[MemoryEvent]:
+        params = {"tenant": tenant_id, "id": memory_id, "user": user_id}
+        statement = _formatted("history", owner=user_id)
+        rows = await self._db.fetch(statement, params, tenant_id=tenant_id)
         return [event_from_row(row) for row in rows]
+
+    async def _owner(self, tenant_id: str, memory_id: str) -> str:
+        """The user a memory belongs to, or ``NotFound``."""
+        params = {"tenant": tenant_id, "id": memory_id}
+        rows = await self._db.fetch(
+            query("memories", "owner_of_memory"), params, tenant_id=tenant_id
+        )
+        if not rows:
+            raise NotFound(f"no memory with id {memory_id}")
+        return str(rows[0]["user_id"])
 
     async def record_access(self, tenant_id: str, hits: Sequence[AccessHit]) -> None:
         """Add access counts and last-access times, in one statement."""
@@ -192,8 +244,8 @@ MEMORY_TABLE = SearchableTable(
     name="memories",
     columns=RECORD_COLUMNS,
     record=record_from_row,
-    signals=sql.SQL("m.confidence, m.importance, m.access_count"),
-    neighbours=sql.SQL("ORDER BY m.created_at, m.id"),
+    select_list=RECORD_SELECT,
+    signals=sql.SQL("m.confidence, m.importance, {}").format(_ACCESS_COLUMNS["access_count"]),
 )
 
 
@@ -210,9 +262,17 @@ def event_from_row(row: dict[str, Any]) -> MemoryEvent:
     )
 
 
-def _formatted(name: str, where: Fragment | None = None) -> sql.Composed:
+_OWNER = sql.SQL("AND user_id = %(user)s")
+
+
+def _formatted(
+    name: str, where: Fragment | None = None, *, owner: str | None = None
+) -> sql.Composed:
+    """Query ``name`` with its columns, its ``where`` fragment, and its user condition when
+    the ``owner`` is known (a lookup by id then runs on one shard of a Citus cluster)."""
     where_sql = where.sql if where is not None else sql.SQL("true")
-    return query("memories", name).format(columns=_COLUMNS, where=where_sql)
+    owner_sql = _OWNER if owner is not None else sql.SQL("")
+    return query("memories", name).format(columns=_COLUMNS, where=where_sql, owner=owner_sql)
 
 
 def _columns_of(memories: Sequence[NewMemory]) -> dict[str, list[Any]]:

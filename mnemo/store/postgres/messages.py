@@ -271,7 +271,8 @@ MESSAGE_TABLE = SearchableTable(
     name="messages",
     columns=RECORD_COLUMNS,
     record=record_from_row,
-    neighbours=sql.SQL("PARTITION BY m.session_id ORDER BY m.turn_number"),
+    neighbour_group=("session_id",),
+    neighbour_order=("turn_number",),
 )
 
 

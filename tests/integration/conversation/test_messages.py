@@ -82,6 +82,11 @@ async def test_a_tool_result_is_found_by_a_question_about_it(memory: AsyncMemory
     only_users = await memory.search_messages("forecast", user_id="alice", roles=["user"])
     assert {h.role for h in only_users} == {"user"}
     assert await memory.search_messages("forecast", user_id="bob") == []
+    # The other sessions' turns only (the context's past turns): s2's tool turn is left out.
+    others = await memory.search_messages("forecast rain", user_id="alice", exclude_session_id="s2")
+    assert others and {h.session_id for h in others} == {"s1"}
+    rest = await memory.search_messages("forecast rain", user_id="alice", exclude_session_id="s1")
+    assert {h.session_id for h in rest} <= {"s2"}
 
 
 async def test_a_retried_add_with_idempotency_keys_stores_nothing_twice(
@@ -265,6 +270,8 @@ async def test_bad_arguments_of_reads_raise_typed_errors(memory: AsyncMemory) ->
         await memory.search_messages("x", user_id="alice", roles=["robot"])
     with pytest.raises(InvalidInput, match="query must not be empty"):
         await memory.search_messages(" ", user_id="alice")
+    with pytest.raises(InvalidInput, match="exclude_session_id must be a non-empty string"):
+        await memory.search_messages("x", user_id="alice", exclude_session_id="")
     with pytest.raises(InvalidInput, match="limit"):
         await memory.list_messages(user_id="alice", limit=0)
     with pytest.raises(InvalidInput, match="after_turn needs a session_id"):

@@ -165,3 +165,64 @@ def test_recall_on_the_start_of_a_locomo_development_conversation(
     recall = {name: run["overall"]["10"] for name, run in result["recall"].items()}
     assert recall["mnemo"] >= 0.6
     assert recall["mnemo"] >= recall["dense"]
+
+
+#: Two chats in one file, in the shape of datasets that stamp every message (REALTALK
+#: stamps each turn as well as each session): the turn's own stamp wins.
+STAMPED = [
+    {"sample_id": "chat-a",
+     "conversation": {
+         "session_1_date_time": "2024-06-16",
+         "session_1": [
+             {"speaker": "Emi", "dia_id": "D1:1", "text": "My cat Miso knocked over the basil pot.",
+              "date_time": "16.06.2024, 13:06:58"},
+             {"speaker": "Lou", "dia_id": "D1:2", "text": "Poor basil! Did it survive?",
+              "date_time": "16.06.2024, 13:09:10"},
+         ],
+         "session_2_date_time": "2024-06-18",
+         "session_2": [
+             {"speaker": "Emi", "dia_id": "D2:1", "text": "I started a pottery class on Tuesday.",
+              "date_time": "18.06.2024, 20:41:00"},
+         ],
+     },
+     "qa": [{"question": "What did Miso knock over?", "evidence": ["D1:1"], "category": 1},
+            {"question": "Which class did Emi start?", "evidence": ["D2:1"], "category": 3}]},
+    {"sample_id": "chat-b",
+     "conversation": {
+         "session_1": [
+             {"speaker": "Ray", "dia_id": "D1:1", "text": "The ferry to Naxos leaves at six.",
+              "date_time": "2024-07-01T05:10:00"},
+             {"speaker": "Ana", "dia_id": "D1:2", "text": "I'll bring sandwiches for the boat.",
+              "date_time": "2024-07-01T05:12:30"},
+         ],
+     },
+     "qa": [{"question": "When does the ferry leave?", "evidence": ["D1:1"], "category": 1}]},
+]  # fmt: skip
+
+
+def test_per_turn_stamps_and_raw_categories_in_a_file_of_several_chats(
+    capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path
+) -> None:
+    path = write(tmp_path, STAMPED, "chats.json")
+    conversations = load_conversations(path, locomo_categories=False)
+    assert [c.conv_id for c in conversations] == ["chat-a", "chat-b"]
+    assert [t.created_at for t in conversations[0].turns] == [
+        datetime(2024, 6, 16, 13, 6, 58, tzinfo=UTC),
+        datetime(2024, 6, 16, 13, 9, 10, tzinfo=UTC),
+        datetime(2024, 6, 18, 20, 41, tzinfo=UTC),
+    ]
+    code, out, err = run_cli(capsys, str(path), "--database-url", database_url, "--raw-categories")
+    assert code == 0, err
+    assert "2 conversation(s), 5 turns, 3 questions scored" in out
+    header = next(line for line in out.splitlines() if "R@5/@10" in line)
+    assert header.split()[1:] == ["1", "3"]  # the categories as written, in the file's terms
+    rows = {  # "label  cell  cell ...": the label ends at the first run of spaces
+        label.strip(): cells.split()
+        for label, cells in (line.split("  ", 1) for line in out.splitlines() if "  " in line)
+        if label.startswith(("mnemo", "baseline"))
+    }
+    assert set(rows) >= {"mnemo (default search)", "baseline: BM25", "baseline: dense only"}
+    for cells in rows.values():  # overall, then one R@5/R@10 pair per category
+        assert len(cells) == 3 and all(len(cell.split("/")) == 2 for cell in cells)
+    assert rows["mnemo (default search)"][0] == "1.000/1.000"  # 2-3 turns a chat: all found
+    assert bench_rows(database_url) == 0

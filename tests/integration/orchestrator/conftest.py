@@ -25,6 +25,12 @@ TURNS = [
     ("user", "Anna loves old trams, by the way."),
     ("assistant", "Then tram 28 is a must."),
 ]
+#: An earlier session: its turns come back as relevant past turns.
+PAST_SESSION = "spring"
+PAST_TURNS = [
+    ("user", "Anna and I rode tram 28 up to the castle last spring."),
+    ("assistant", "Sounds like a lovely ride."),
+]
 MEMORIES = [
     {"content": "I prefer window seats on long flights.", "kind": "preference"},
     {"content": "Alice is allergic to peanuts", "kind": "fact"},
@@ -63,6 +69,11 @@ async def fill(memory: AsyncMemory) -> None:
     await memory.add("Always give distances in kilometres", user_id=USER, kind="instruction")
     await memory.add_messages(
         [{"role": role, "content": text} for role, text in TURNS], user_id=USER, session_id=SESSION
+    )
+    await memory.add_messages(
+        [{"role": role, "content": text} for role, text in PAST_TURNS],
+        user_id=USER,
+        session_id=PAST_SESSION,
     )
     await memory.add_many(MEMORIES, user_id=USER, contextual=False)
     summary = await memory.conversation_summary(buffer_window_size=4)

@@ -49,6 +49,12 @@ async def test_every_section_is_gathered_deduplicated_and_within_budget(
     assert "- Anna (person" in text and "Alice --sister--> Anna" in text
     assert '- budget: {"eur": 1200}' in text and 'step 1: compare flights -> {"cheapest"' in text
     assert "[Lisbon guide > Trams]\nTram 28 runs from Martim Moniz" in text
+    assert re.search(
+        r"^\[\d{4}-\d{2}-\d{2}, session spring\] user: Anna and I rode tram 28 up to the castle",
+        text,
+        flags=re.MULTILINE,
+    )
+    assert "session trip]" not in text  # the current session's turns are recent conversation
     summary = result.section("summary")
     assert summary is not None and summary.info["summarized_through_turn"] >= 1
     # A memory repeating a turn stays in the conversation, once.
@@ -146,7 +152,7 @@ async def troubled(shared_url: str, embedder: Embedder, **trouble: Any) -> Async
     return await AsyncMemory(config).open()
 
 
-SEARCHING = ("vector_search", "entities", "documents")
+SEARCHING = ("vector_search", "past_turns", "entities", "documents")
 
 
 async def test_a_failing_embedder_degrades_only_the_sections_that_search(

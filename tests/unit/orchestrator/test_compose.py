@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mnemo.core.budget import normalise_for_dedup
+from mnemo.core.records import MemoryRecord
 from mnemo.core.tokens import HeuristicCounter, TokenCounter, default_token_counter
 from mnemo.orchestrator import (
     DEFAULT_PRIORITIES,
@@ -22,6 +24,7 @@ from mnemo.orchestrator import (
 )
 
 COUNTER = default_token_counter()
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
 words = st.sampled_from(["alpha", "beta", "Anna", "Lisbon", "42", "ok", "über", "—", "🙂"])
 word_texts = st.lists(words, min_size=1, max_size=25).map(" ".join)
 any_texts = st.text(min_size=1, max_size=300)
@@ -177,3 +180,70 @@ def test_a_tiny_budget_gives_an_empty_context(max_tokens: int) -> None:
                       COUNTER)  # fmt: skip
     assert result.text == "" and result.tokens == 0
     assert [d.reason for d in result.dropped] == ["budget"]
+
+
+def _memory(content: str, ref: str, sources: list[str]) -> Candidate:
+    record = MemoryRecord(
+        id=ref, user_id="u", content=content, kind="preference", metadata={},
+        created_at=NOW, updated_at=NOW, source_message_ids=sources,
+    )  # fmt: skip
+    return Candidate(ContextEntry(f"- {content}", "memory", content, ref, record=record))
+
+
+def _past_turn(content: str, ref: str) -> Candidate:
+    text = f"[2026-12-01, session monday] user: {content}"
+    return Candidate(ContextEntry(text, "past_turn", content, ref))
+
+
+def test_a_memory_whose_turns_are_all_shown_is_left_to_them() -> None:
+    gathered = [
+        Gathered(
+            "vector_search",
+            (
+                _memory("The user loves espresso.", "m1", ["t1"]),
+                _memory("The user lives in Lisbon near the river.", "m2", ["t1", "t9"]),
+                _memory("The user is a nurse in Porto.", "m3", []),
+            ),
+        ),
+        Gathered(
+            "past_turns",
+            (
+                _past_turn("I love espresso and live in Lisbon", "t1"),
+                _past_turn("We moved here two years ago", "t2"),
+            ),
+        ),
+    ]
+    result = composed(gathered, 500, COUNTER)
+    memories = next(s for s in result.sections if s.name == "vector_search")
+    # m1 came from t1 alone, which is shown verbatim; m2 also from t9, which is not.
+    assert [e.ref for e in memories.entries] == ["m2", "m3"]
+    assert memories.dropped_duplicates == 1 and memories.found == 3
+    assert [(d.ref, d.reason, d.kept_in) for d in result.dropped] == [
+        ("m1", "duplicate", "past_turns")
+    ]
+    assert "session monday] user: I love espresso and live in Lisbon" in result.text
+    assert "The user loves espresso." not in result.text
+    assert "## Relevant memories\n- The user lives in Lisbon" in result.text
+    assert result.text.index("## Relevant memories") < result.text.index("## Relevant past turns")
+
+
+def test_a_memory_stays_when_its_turn_does_not_fit() -> None:
+    long_turn = "I love espresso " + "and many other things besides " * 40
+    gathered = [
+        Gathered("vector_search", (_memory("The user loves espresso.", "m1", ["t1"]),)),
+        Gathered("past_turns", (_past_turn(long_turn, "t1"),)),
+    ]
+    result = composed(gathered, 60, COUNTER, {"past_turns": 0.5, "vector_search": 0.5})
+    assert "The user loves espresso." in result.text
+    assert "many other things" not in result.text
+
+
+def test_a_memory_from_a_recent_turn_is_left_to_the_conversation() -> None:
+    turn = ContextEntry("user: I love espresso", "message", "I love espresso", "t1")
+    gathered = [
+        Gathered("vector_search", (_memory("The user loves espresso.", "m1", ["t1"]),)),
+        Gathered("recent_conversation", (Candidate(turn),)),
+    ]
+    result = composed(gathered, 500, COUNTER)
+    assert "The user loves espresso." not in result.text
+    assert [(d.ref, d.kept_in) for d in result.dropped] == [("m1", "recent_conversation")]

@@ -1,7 +1,7 @@
 """API keys bound to one user (for the MCP endpoint).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0009
 
 ``mnemo keys create --user alice`` makes a key that acts for ``alice`` only: on
 ``/mcp`` every tool call is that user's, whatever the request says. The column is
@@ -13,7 +13,7 @@ touch keys, and Citus keeps ``api_keys`` a reference table.
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
