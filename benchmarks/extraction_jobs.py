@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -34,7 +35,6 @@ from mnemo import AsyncMemory, MnemoConfig
 from mnemo.config import LifecycleConfig
 from mnemo.evaluation import Conversation
 from mnemo.lifecycle.jobs import WorkerOptions
-from mnemo.providers.embedders.e5 import E5Embedder
 
 
 def sessions(conv: Conversation, budget: int) -> list[list[dict[str, Any]]]:
@@ -68,7 +68,7 @@ async def run(data: Path | None, turns: int, concurrency: int) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="mnemo-jobs-") as tmp:
         lifecycle = LifecycleConfig(in_process_worker=False, maintenance_cron=None)
-        config = MnemoConfig(data_dir=Path(tmp), embedder=E5Embedder(), lifecycle=lifecycle)
+        config = MnemoConfig(data_dir=Path(tmp), lifecycle=lifecycle)
         async with AsyncMemory(config) as memory:
             await measure(memory, conversations, turns, concurrency)
     return 0
@@ -83,9 +83,11 @@ async def measure(
     print(f"stored {stored} turns ({jobs} extraction jobs queued) in "
           f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
     options = WorkerOptions(concurrency=concurrency, burst=True, name="benchmark")
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     await memory.worker(options).run()
     elapsed = time.perf_counter() - start
+    load_after = os.getloadavg()[0]
     done = await count(memory, "SELECT count(*) FROM message_extractions WHERE status = 'done'")
     succeeded = await count(
         memory, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'"
@@ -108,6 +110,10 @@ async def measure(
     )
     print(f"  embedding the {len(texts)} stored memories alone takes {embed:.1f} s "
           f"({len(texts) / embed:.1f}/s)")  # fmt: skip
+    engine = f"{type(memory.embedder).__name__} {getattr(memory.embedder, 'runtime', '')}"
+    print(f"figure: extraction jobs, {engine.strip()}, concurrency {concurrency}: "
+          f"{done / elapsed:.1f} turns/s (load average {load_before:.2f} before, "
+          f"{load_after:.2f} after)")  # fmt: skip
 
 
 def main() -> int:

@@ -46,6 +46,9 @@ def variants(base: SearchConfig) -> dict[str, SearchConfig]:
         ),
         "BM25 b=0.75": replace(base, bm25_b=0.75),
         "no date-window boost": replace(base, context=replace(base.context, date_boost=0.0)),
+        "no second-neighbour borrowing": replace(
+            base, context=replace(base.context, second_neighbour_weight=0.0)
+        ),
         "relevance only (no composite)": replace(
             base, weights=replace(base.weights, recency=0, access=0, confidence=0, importance=0)
         ),

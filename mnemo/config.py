@@ -49,7 +49,8 @@ class SearchConfig:
     scope_index_recheck_seconds: float = 30.0
 
     #: Ranking steps after fusion for memories and conversation turns: a date the query
-    #: names lifts what was said then; turns of one session can lend to each other.
+    #: names lifts what was said then, the items two places away lend, and (off by
+    #: default) turns of one session lend to each other.
     context: ContextBoosts = field(default_factory=ContextBoosts)
 
     def __post_init__(self) -> None:

@@ -139,6 +139,7 @@ class DocumentStore:
             if chunks:
                 params = _chunk_params(who, stored, chunks, model=model, ts_config=self._ts_config)
                 await conn.execute(query("documents", "insert_chunks"), params)
+        await self._db.statistics.wrote("chunks", len(chunks))
         return stored
 
     async def list_page(

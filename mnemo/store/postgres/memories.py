@@ -100,6 +100,7 @@ class MemoryStore:
         rows = await self._db.fetch(
             _formatted("insert_memories"), params, tenant_id=scope.tenant_id
         )
+        await self._db.statistics.wrote("memories", len(rows))
         by_id = {row.id: row for row in map(record_from_row, rows)}
         return [by_id[m.id] for m in memories]
 
