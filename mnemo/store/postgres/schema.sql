@@ -1315,3 +1315,22 @@ CREATE TABLE scope_indexes (
 );
 SELECT mnemo_enable_tenant_rls('memory_access');
 SELECT mnemo_enable_tenant_rls('scope_indexes');
+
+-- Revision 0013: API keys bound to one user (the MCP endpoint).
+ALTER TABLE api_keys ADD COLUMN bound_user_id text
+    CHECK (length(bound_user_id) BETWEEN 1 AND 255);
+DROP FUNCTION mnemo_api_key_lookup(text);
+CREATE FUNCTION mnemo_api_key_lookup(key_prefix text)
+    RETURNS TABLE (id uuid, tenant_id text, key_hash bytea, revoked_at timestamptz,
+                   bound_user_id text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path FROM CURRENT
+    AS $$ SELECT k.id, k.tenant_id, k.key_hash, k.revoked_at, k.bound_user_id FROM api_keys k
+          WHERE k.prefix = key_prefix $$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mnemo_service') THEN
+        GRANT EXECUTE ON FUNCTION mnemo_api_key_lookup(text) TO mnemo_service;
+    END IF;
+END
+$$;
