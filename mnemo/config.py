@@ -36,9 +36,32 @@ class SearchConfig:
     #: Mild length normalisation: longer items tend to be the informative ones.
     bm25_b: float = 0.3
     max_limit: int = 100
+    #: A scope with this many rows of a table gets a vector index of its own, built by
+    #: a maintenance job (0 turns it off: every search stays exact). See
+    #: ``store/postgres/scope_indexes.py``.
+    indexed_scope_rows: int = 20_000
+    #: Through a scope's index, a query word found in more rows than this is "common":
+    #: it still scores the rows found otherwise, but does not bring in rows itself.
+    term_cap: int = 200
+    #: The HNSW candidate list of a scope index's search (pgvector's ``ef_search``).
+    ann_ef_search: int = 200
+    #: How long a search remembers whether its scope has an index.
+    scope_index_recheck_seconds: float = 30.0
+
     #: Ranking steps after fusion for memories and conversation turns: a date the query
-    #: names lifts what was said then; turns of one session can lend to each other.
+    #: names lifts what was said then, the items two places away lend, and (off by
+    #: default) turns of one session lend to each other.
     context: ContextBoosts = field(default_factory=ContextBoosts)
+
+    def __post_init__(self) -> None:
+        if self.candidates_per_leg < 1 or self.max_limit < 1:
+            raise ConfigurationError("candidates_per_leg and max_limit must be at least 1")
+        if self.indexed_scope_rows < 0 or self.term_cap < 1 or self.ann_ef_search < 1:
+            raise ConfigurationError(
+                "indexed_scope_rows must be >= 0, term_cap and ann_ef_search >= 1"
+            )
+        if self.scope_index_recheck_seconds < 0:
+            raise ConfigurationError("scope_index_recheck_seconds must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
 """``mnemo keys create | list | revoke``: the REST service's API keys, one tenant each.
 
+A key made with ``--user`` is bound to that user: on ``/mcp`` it acts for that user
+only, and the REST routes (which take a user in each request) refuse it.
+
 These commands connect as mnemo's own database user (the owner of the tables),
 not through the service's row-level-security role, since they manage every
 tenant. The key's text is printed once, by ``create``; only its hash is stored
@@ -24,6 +27,9 @@ from mnemo.store.postgres.pool import open_pool
 from mnemo.store.postgres.server import embedded_database_url
 
 T = TypeVar("T")
+KEY_COLUMNS = [
+    "prefix", "tenant_id", "bound_user_id", "name", "created_at", "last_used_at", "revoked_at",
+]  # fmt: skip
 
 
 def register(subparsers: Any) -> None:
@@ -32,6 +38,9 @@ def register(subparsers: Any) -> None:
     create = actions.add_parser("create", help="create a key for a tenant (printed once)")
     create.add_argument("--tenant", required=True, help="tenant id (created if new)")
     create.add_argument("--name", help="what the key is for")
+    create.add_argument(
+        "--user", help="bind the key to this user: it acts for no one else (MCP at /mcp only)"
+    )
     create.set_defaults(handler=_create)
     listing = actions.add_parser("list", help="list keys (prefix, tenant, use, revocation)")
     listing.add_argument("--tenant", help="only this tenant's keys")
@@ -48,10 +57,14 @@ def _create(args: argparse.Namespace) -> int:
 
     async def create(store: ApiKeyStore) -> None:
         new, record = await issue_key(
-            store, args.tenant, name=args.name, pepper=settings.api_key_pepper
+            store, args.tenant, name=args.name, pepper=settings.api_key_pepper, user_id=args.user
         )
         print(new.key)
-        print(f"# tenant {record.tenant_id}, prefix {record.prefix}: keep it now, it is shown once")
+        bound = f", user {record.bound_user_id}" if record.bound_user_id else ""
+        print(
+            f"# tenant {record.tenant_id}{bound}, prefix {record.prefix}: "
+            "keep it now, it is shown once"
+        )
 
     _run(args, create)
     return 0
@@ -60,9 +73,7 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     async def listing(store: ApiKeyStore) -> None:
         keys = await store.list_keys(args.tenant)
-        print_rows(
-            keys, ["prefix", "tenant_id", "name", "created_at", "last_used_at", "revoked_at"]
-        )
+        print_rows(keys, KEY_COLUMNS)
 
     _run(args, listing)
     return 0

@@ -48,6 +48,8 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: The one user the key acts for (on ``/mcp``), or ``None`` for a tenant-wide key.
+    bound_user_id: str | None = None
 
 
 def generate_key() -> NewKey:

@@ -31,6 +31,8 @@ from mnemo.errors import InvalidInput
 
 LEGS = ("vector", "lexical")
 
+Floats = npt.NDArray[np.float64]
+
 
 @dataclass(frozen=True, slots=True)
 class ScoringWeights:
@@ -223,29 +225,105 @@ def rank_candidates(
 ) -> list[Scored]:
     """The ``limit`` best candidates by composite score (ties: newer first).
 
+    The same arithmetic as ``relevance_and_loans`` and ``composite``, over arrays:
+    a search ranks a few hundred candidates, and only the winners need a breakdown.
     ``lift``: an extra ranking step after fusion (see ``relevance_and_loans``).
     """
     pool = list(candidates)
-    lifted: dict[str, float] = {}
+    if not pool:
+        return []
+    columns = _Columns(pool, now)
+    fused = _fused(columns, fusion)
+    loans = fusion.neighbour_weight * _better_neighbour(columns, fused)
+    lifted = lift(pool, fused) if lift is not None else None
+    relevances = _rescaled_array(fused + loans + (0.0 if lifted is None else lifted))
+    signals = {
+        "relevance": relevances,
+        "recency": 0.5 ** (columns.age_days / half_life_days),
+        "access": np.minimum(1.0, np.log1p(columns.accesses) / math.log1p(ACCESS_SATURATION)),
+        "confidence": np.clip(columns.confidence, 0.0, 1.0),
+        "importance": np.clip(columns.importance, 0.0, 1.0),
+    }
+    weight_map = weights.as_dict()
+    scores = sum(weight_map[name] * values for name, values in signals.items())
+    scores = scores / sum(weight_map.values())
+    order = np.lexsort((columns.id_rank, columns.created, scores))[::-1][:limit]
+    ranked = [_scored(pool[i], float(scores[i]), signals, float(loans[i]), i) for i in order]
+    if lifted is not None:  # what the lift gave, so a reader sees why
+        for item, i in zip(ranked, order, strict=True):
+            item.scores["context"] = float(lifted[i])
+    return ranked
 
-    def recorded(
-        found: Sequence[Candidate], fused: npt.NDArray[np.float64]
-    ) -> npt.NDArray[np.float64]:
-        extra = lift(found, fused) if lift is not None else np.zeros(len(found))
-        lifted.update((c.id, float(v)) for c, v in zip(found, extra, strict=True))
-        return extra
 
-    relevances, loans = relevance_and_loans(pool, fusion, recorded if lift else None)
-    scored = [
-        composite(c, relevances[c.id], weights, now=now, half_life_days=half_life_days)
-        for c in pool
-    ]
-    for item in scored:  # what the neighbours and the lift gave, so a reader sees why
-        item.scores["neighbour"] = loans[item.candidate.id]
-        if lift is not None:
-            item.scores["context"] = lifted.get(item.candidate.id, 0.0)
-    scored.sort(key=lambda s: (s.score, s.candidate.created_at, s.candidate.id), reverse=True)
-    return scored[:limit]
+#: Accesses at which the access signal reaches 1.
+ACCESS_SATURATION = 50
+
+
+class _Columns:
+    """The candidates' fields as arrays (one row per candidate, in input order)."""
+
+    def __init__(self, pool: Sequence[Candidate], now: datetime) -> None:
+        position = {c.id: i for i, c in enumerate(pool)}
+        self.pool = pool
+        self.prev = np.array([position.get(c.prev_id or "", -1) for c in pool])
+        self.next = np.array([position.get(c.next_id or "", -1) for c in pool])
+        seconds = np.array([(now - c.created_at).total_seconds() for c in pool])
+        self.age_days = np.maximum(0.0, seconds / 86_400)
+        self.created = -seconds  # larger is newer
+        self.accesses = np.maximum(0, np.array([c.access_count for c in pool], dtype=float))
+        self.confidence = np.array([c.confidence for c in pool], dtype=float)
+        self.importance = np.array([c.importance for c in pool], dtype=float)
+        ids = [c.id for c in pool]
+        self.id_rank = np.argsort(np.argsort(np.array(ids)))
+
+
+def _fused(columns: _Columns, params: FusionParams) -> Floats:
+    pool = columns.pool
+    fused = np.zeros(len(pool))
+    if params.method == "rrf":
+        for leg, weight in params.leg_weights.items():
+            ranks = np.array([c.ranks.get(leg, 0) for c in pool], dtype=float)
+            fused += np.where(ranks > 0, weight / (params.rrf_k + ranks), 0.0)
+        return fused
+    for leg, weight in params.leg_weights.items():
+        present = np.array([leg in c.leg_scores for c in pool])
+        if present.sum() < 2:
+            continue
+        raw = np.array([c.leg_scores.get(leg, 0.0) for c in pool], dtype=float)
+        values = np.where(present, raw, raw[present].min())
+        std = values.std()
+        if std > 0:
+            fused += weight * (values - values.mean()) / std
+    return fused
+
+
+def _better_neighbour(columns: _Columns, fused: Floats) -> Floats:
+    """The better positive fused score of each candidate's neighbours that are candidates."""
+    padded = np.append(fused, 0.0)  # index -1: no neighbour among the candidates
+    better: Floats = np.maximum(0.0, np.maximum(padded[columns.prev], padded[columns.next]))
+    return better
+
+
+def _rescaled_array(values: Floats) -> Floats:
+    low, high = values.min(), values.max()
+    if high - low <= 1e-12:
+        return np.ones_like(values)
+    rescaled: Floats = (values - low) / (high - low)
+    return rescaled
+
+
+def _scored(
+    candidate: Candidate,
+    score: float,
+    signals: dict[str, Floats],
+    loan: float,
+    row: int,
+) -> Scored:
+    breakdown = {name: float(values[row]) for name, values in signals.items()}
+    breakdown.update(candidate.leg_scores)
+    breakdown.update({f"{leg}_rank": float(rank) for leg, rank in candidate.ranks.items()})
+    breakdown["neighbour"] = loan  # what the neighbours lent, so a reader sees why it ranks here
+    return Scored(candidate, score, breakdown)
 
 
 def _z_scores(candidates: Sequence[Candidate], leg: str) -> dict[str, float]:

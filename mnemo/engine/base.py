@@ -32,6 +32,7 @@ from mnemo.providers.llms.base import LLM
 from mnemo.retrieval.background import BackgroundWriter
 from mnemo.retrieval.embedding import EmbeddingService
 from mnemo.retrieval.model_guard import check_embedding_model
+from mnemo.retrieval.scope_routes import ScopeRouter
 from mnemo.retrieval.search import HybridSearch, memory_hit
 from mnemo.store.cache import open_cache
 from mnemo.store.postgres.database import Database
@@ -45,6 +46,7 @@ from mnemo.store.postgres.meta import MetaStore
 from mnemo.store.postgres.migrate import migrate
 from mnemo.store.postgres.pool import Pool, open_pool
 from mnemo.store.postgres.records import RecordIndex, RecordStore
+from mnemo.store.postgres.scope_indexes import ScopeIndexStore
 from mnemo.store.postgres.search import SearchStore
 from mnemo.store.postgres.server import embedded_database_url
 from mnemo.store.postgres.user_data import UserDataStore
@@ -95,6 +97,10 @@ class EngineBase(ABC):
     @abstractmethod
     def _wire_lifecycle(self, db: Database) -> None:
         """Build the extraction ledger, queue and upkeep services (``LifecycleMethods``)."""
+
+    @abstractmethod
+    async def _request_scope_index(self, scope: Scope, table: str) -> None:
+        """Ask for a large scope's vector index to be built (``LifecycleMethods``)."""
 
     @abstractmethod
     async def _start_worker(self, resources: AsyncExitStack) -> None:
@@ -180,6 +186,10 @@ class EngineBase(ABC):
         )
         self._memories = MemoryService(store, self._embeddings, config.limits)
         self._searches = SearchStore(db, ts_config=config.search.text_search_config)
+        self._scope_indexes = ScopeIndexStore(db)
+        self._scope_routes = ScopeRouter(
+            self._scope_indexes, config.search, request_index=self._request_scope_index
+        )
         self._search = HybridSearch(
             MEMORY_TABLE,
             memory_hit,
@@ -188,6 +198,7 @@ class EngineBase(ABC):
             config.search,
             self.observers,
             on_hits=self._writer.record_hits,
+            routes=self._scope_routes,
             context=config.search.context,
         )
         self._wire_reference(db)

@@ -42,6 +42,7 @@ class ConversationMethods(EngineBase):
             config.search,
             self.observers,
             metric="messages.search",
+            routes=self._scope_routes,
             context=config.search.context,
         )
         self._messages = MessageService(

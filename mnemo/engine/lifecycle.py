@@ -32,12 +32,14 @@ from mnemo.lifecycle.jobs import (
     WorkerRunner,
     build_app,
     extract_job,
+    index_scope_job,
     summarize_job,
 )
 from mnemo.lifecycle.optimize import Optimizer, OptimizeReport
 from mnemo.lifecycle.pipeline import ExtractionPipeline
 from mnemo.lifecycle.reconcile import LLMReconciler, RulesReconciler
 from mnemo.lifecycle.reembed import Progress, reembed_store
+from mnemo.lifecycle.scope_indexing import ScopeIndexer
 from mnemo.lifecycle.statements import SimilarityRules
 from mnemo.store.postgres.database import Database
 from mnemo.store.postgres.extractions import ExtractionState, ExtractionStore
@@ -80,7 +82,16 @@ class LifecycleMethods(EngineBase):
             cleaner=ExpiryCleaner([self._expire_kv, self._expire_working]),
             extractions=self._extractions, memories=self._lifecycle, jobs=self._jobs,
             summarize=self._summarize_session, embed_turns=self._messages.embed_pending,
+            scope_indexer=self._scope_indexer(),
         )  # fmt: skip
+
+    def _scope_indexer(self) -> ScopeIndexer:
+        return ScopeIndexer(
+            self._scope_indexes,
+            model=lambda: (self._embeddings.model_id, self._embeddings.dimension),
+            min_rows=self.config.search.indexed_scope_rows,
+            on_built=self._scope_routes.forget,
+        )
 
     def _pipeline(self, rules: SimilarityRules) -> ExtractionPipeline:
         config = self.config.lifecycle
@@ -131,6 +142,25 @@ class LifecycleMethods(EngineBase):
         for tenant, user in users:
             await self._jobs.defer_now(extract_job(tenant, user), tenant_id=tenant)
         return len(users)
+
+    async def index_large_scopes(self, min_rows: int | None = None) -> list[dict[str, Any]]:
+        """Build now the vector index of every scope (any tenant) holding at least
+        ``min_rows`` rows of memories or turns and none yet (default
+        ``SearchConfig.indexed_scope_rows``); what was built. Searches of such scopes
+        ask a worker for it on their own; this is for a store just filled in bulk.
+        Needs the right to create indexes (the schema owner)."""
+        await self._ready()
+        indexer = self._scope_indexer()
+        built = []
+        for scope, table in await indexer.due(min_rows):
+            report = await indexer.build(scope, table)
+            built.append({"tenant_id": scope.tenant_id, "user_id": scope.user_id,
+                          "table": table, **report})  # fmt: skip
+        return built
+
+    async def _request_scope_index(self, scope: Scope, table: str) -> None:
+        job = index_scope_job(scope.tenant_id, scope.user_id, table)
+        await self._jobs.defer_unless_waiting(job, tenant_id=scope.tenant_id)
 
     # -- adding turns for extraction -------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from mnemo.core.record_documents import (
 )
 from mnemo.core.records import Scope
 from mnemo.core.scoring import Scored
-from mnemo.errors import InvalidFilter, InvalidInput
+from mnemo.errors import Conflict, InvalidFilter, InvalidInput
 from mnemo.retrieval.embedding import EmbeddingService
 from mnemo.retrieval.search import HybridSearch
 from mnemo.store.postgres.records import (
@@ -81,15 +81,21 @@ class RecordService:
         ``id`` (or ``_id``), else the one of its ``name``, else inserts a new one."""
         collection = require_memory_type(memory_type)
         parts = split_document(document, max_bytes=self._config.max_bytes)
-        existing = None
-        if parts.id is not None:
-            existing = await self._store.get(scope, collection, parts.id)
-        elif parts.typed["name"] is not None:
-            existing = await self._store.get_by_name(scope, collection, parts.typed["name"])
-        if existing is None:
-            return await self._insert(scope, collection, parts)
-        await self._rewrite(scope, collection, existing, document)  # type: ignore[arg-type]
-        return str(existing["id"])
+        changes = cast(Mapping[str, Any], document)  # split_document checked it
+        by_name = parts.id is None and parts.typed["name"] is not None
+        for _ in range(2):  # a concurrent writer may insert the same id or name first
+            existing = await self._existing(scope, collection, parts)
+            if existing is not None:
+                if await self._rewrite(scope, collection, existing, changes):
+                    return str(existing["id"])
+                continue  # deleted meanwhile
+            record_id = parts.id or str(uuid.uuid4())
+            inserted = await self._write(
+                scope, collection, record_id, parts, insert=True, by_name=by_name
+            )
+            if inserted:
+                return record_id
+        raise Conflict("the record changed concurrently twice; try again")
 
     def check(self, memory_type: object, document: object) -> None:
         """Raise ``InvalidInput`` if ``put`` would refuse this document (nothing stored)."""
@@ -117,8 +123,7 @@ class RecordService:
         row = await self._store.get(scope, collection, require_record_id(record_id))
         if row is None:
             return False
-        await self._rewrite(scope, collection, row, changes)
-        return True
+        return await self._rewrite(scope, collection, row, changes)
 
     async def list(
         self,
@@ -201,23 +206,36 @@ class RecordService:
         """Build the HNSW index of caller vectors of ``dimension`` now."""
         await self._index.build(dimension)
 
-    async def _insert(self, scope: Scope, collection: str, parts: RecordParts) -> str:
-        record_id = parts.id or str(uuid.uuid4())
-        await self._write(scope, collection, record_id, parts, insert=True)
-        return record_id
+    async def _existing(
+        self, scope: Scope, collection: str, parts: RecordParts
+    ) -> Mapping[str, Any] | None:
+        """The stored record ``put`` updates: the one of the id, else of the name."""
+        if parts.id is not None:
+            return await self._store.get(scope, collection, parts.id)
+        if parts.typed["name"] is not None:
+            return await self._store.get_by_name(scope, collection, parts.typed["name"])
+        return None
 
     async def _rewrite(
         self, scope: Scope, collection: str, row: Mapping[str, Any], changes: Mapping[str, Any]
-    ) -> None:
+    ) -> bool:
+        """Write the stored record with ``changes`` laid over it; whether it still existed."""
         document = merged(document_from_row(row), changes)
         document["id"] = str(row["id"])
         document.pop("_id", None)
         parts = split_document(document, max_bytes=self._config.max_bytes)
-        await self._write(scope, collection, str(row["id"]), parts, insert=False)
+        return await self._write(scope, collection, str(row["id"]), parts, insert=False)
 
     async def _write(
-        self, scope: Scope, collection: str, record_id: str, parts: RecordParts, *, insert: bool
-    ) -> None:
+        self,
+        scope: Scope,
+        collection: str,
+        record_id: str,
+        parts: RecordParts,
+        *,
+        insert: bool,
+        by_name: bool = False,
+    ) -> bool:
         embedding = None
         if parts.text:
             embedding = (await self._embeddings.embed_passages([parts.text]))[0]
@@ -227,9 +245,12 @@ class RecordService:
             happened_at=parts.happened_at, data=parts.data, content=parts.text,
             embedding=embedding, caller_embedding=vector,
         )  # fmt: skip
-        await self._store.write(scope, row, model=self._embeddings.model_id, insert=insert)
-        if vector is not None:
+        written = await self._store.write(
+            scope, row, model=self._embeddings.model_id, insert=insert, by_name=by_name
+        )
+        if written and vector is not None:
             await self._index.ensure(scope.tenant_id, len(vector))
+        return written
 
 
 def _as_array(vector: builtins.list[float]) -> Any:

@@ -87,7 +87,11 @@ TOOLS = (
 def build_server(resolve: CallerResolver, *, limits: ToolLimits | None = None) -> MCPServer:
     """An MCP server whose tools act for the caller ``resolve`` finds for each call."""
     server: MCPServer = MCPServer(
-        "mnemo", title="mnemo memory", version=mnemo.__version__, instructions=INSTRUCTIONS
+        "mnemo",
+        title="mnemo memory",
+        version=mnemo.__version__,
+        instructions=INSTRUCTIONS,
+        log_level="WARNING",  # it configures logging only where nothing has (basicConfig)
     )
     tools = MemoryTools(resolve, limits)
     for spec in TOOLS:

@@ -21,6 +21,7 @@ from mnemo.core.observe import Observers
 from mnemo.core.records import Scope, SearchHit
 from mnemo.core.scoring import Candidate, Scored, rank_candidates
 from mnemo.retrieval.embedding import EmbeddingService
+from mnemo.retrieval.scope_routes import ScopeRouter
 from mnemo.store.postgres.filters import Fragment
 from mnemo.store.postgres.search import SearchableTable, SearchStore
 
@@ -51,6 +52,7 @@ class HybridSearch(Generic[R, H]):
         *,
         on_hits: HitsListener | None = None,
         metric: str = "search",
+        routes: ScopeRouter | None = None,
         context: ContextBoosts | None = None,
     ) -> None:
         self._table = table
@@ -61,6 +63,7 @@ class HybridSearch(Generic[R, H]):
         self._observers = observers
         self._on_hits = on_hits
         self._metric = metric
+        self._routes = routes
         self._context = context
 
     async def search(
@@ -73,15 +76,20 @@ class HybridSearch(Generic[R, H]):
         with self._observers.timed(f"{self._metric}.embed"):
             vector = await self._embeddings.embed_query(scope, query)
         with self._observers.timed(f"{self._metric}.rank"):
+            model = self._embeddings.model_id
+            indexed = None
+            if self._routes is not None:
+                indexed = await self._routes.scan(scope, self._table.name, model)
             candidates = await self._store.candidates(
                 self._table,
                 where,
                 query_vector=vector,
                 query_text=query,
-                model=self._embeddings.model_id,
+                model=model,
                 depth=max(limit, self._config.candidates_per_leg),
                 k1=self._config.bm25_k1,
                 b=self._config.bm25_b,
+                indexed=indexed,
             )
             ranked = self._rank(candidates, query, limit=limit, now=now or datetime.now(UTC))
             by_id = {s.candidate.id: s for s in ranked}

@@ -1,7 +1,8 @@
 """``create_app(settings)``: the FastAPI application of the mnemo service.
 
 Routes live under ``/api/v1`` (see ``routes``), Prometheus metrics at
-``/metrics``, the OpenAPI docs at ``/docs``, the memory inspector at ``/ui``.
+``/metrics``, the OpenAPI docs at ``/docs``, the memory inspector at ``/ui``, and
+the MCP tools at ``/mcp`` when the ``mcp`` extra is installed (``mnemo.mcp.http``).
 The lifespan opens one engine for all tenants and closes it after the last
 in-flight request (uvicorn waits for those on SIGTERM), flushing buffered
 statistics.
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import FastAPI, Response
 
@@ -27,7 +29,11 @@ from mnemo.service.routes import api_routers
 from mnemo.service.settings import ServiceSettings
 from mnemo.service.state import ServiceState
 
+if TYPE_CHECKING:
+    from mnemo.mcp.http import McpEndpoint
+
 logger = logging.getLogger("mnemo.service")
+MCP_PATH = "/mcp"
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -44,13 +50,15 @@ def create_app(
     settings.auth_mode()  # refuse an unsafe configuration before serving anything
 
     metrics = ServiceMetrics()
+    mcp = _mcp_endpoint(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await ServiceState.start(settings, config, metrics)
         app.state.mnemo = state
         try:
-            yield
+            async with mcp.running() if mcp is not None else nullcontext():
+                yield
         finally:
             await state.stop()
 
@@ -64,6 +72,9 @@ def create_app(
     for router in api_routers():
         app.include_router(router)
     app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
+    if mcp is not None:
+        # An ASGI app, not a request handler: Starlette's Route serves it as one.
+        app.add_route(MCP_PATH, cast("Any", mcp), include_in_schema=False)
     mount_inspector(app)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -72,6 +83,16 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def _mcp_endpoint(settings: ServiceSettings) -> McpEndpoint | None:
+    """The MCP endpoint, when the ``mcp`` extra is installed."""
+    try:
+        from mnemo.mcp.http import McpEndpoint
+    except ImportError:
+        logger.info("no MCP endpoint at %s: pip install 'mnemo[mcp]' to serve one", MCP_PATH)
+        return None
+    return McpEndpoint(settings)
 
 
 async def _metrics(state: StateDep) -> Response:

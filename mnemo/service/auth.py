@@ -21,6 +21,7 @@ from mnemo.core.apikeys import (
     key_prefix,
     require_tenant_id,
 )
+from mnemo.core.validation import require_scope_id
 from mnemo.errors import Unauthenticated
 from mnemo.store.postgres.api_keys import ApiKeyStore, KeyLookup
 
@@ -30,10 +31,12 @@ CACHE_ENTRIES = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller of one request: the tenant its key belongs to (and the key's id)."""
+    """The caller of one request: the tenant its key belongs to, the key's id, and the
+    user the key is bound to (``None`` for a tenant-wide key)."""
 
     tenant_id: str
     key_id: str | None
+    bound_user_id: str | None = None
 
 
 class Authenticator:
@@ -54,7 +57,9 @@ class Authenticator:
         if found is None or found.revoked or not key_matches(key, found.key_hash, self._pepper):
             raise Unauthenticated("the API key is not valid (unknown, revoked or mistyped)")
         await self._touch(found)
-        return Principal(tenant_id=found.tenant_id, key_id=found.id)
+        return Principal(
+            tenant_id=found.tenant_id, key_id=found.id, bound_user_id=found.bound_user_id
+        )
 
     async def _lookup(self, prefix: str) -> KeyLookup | None:
         now = time.monotonic()
@@ -88,12 +93,20 @@ def presented_key(authorization: str | None, x_api_key: str | None) -> str | Non
 
 
 async def issue_key(
-    store: ApiKeyStore, tenant_id: str, *, name: str | None, pepper: str | None
+    store: ApiKeyStore,
+    tenant_id: str,
+    *,
+    name: str | None,
+    pepper: str | None,
+    user_id: str | None = None,
 ) -> tuple[NewKey, ApiKey]:
-    """Create a key for ``tenant_id`` (and the tenant, if new); the key text is shown once."""
+    """Create a key for ``tenant_id`` (and the tenant, if new), bound to ``user_id`` if
+    given; the key text is shown once."""
     tenant_id = require_tenant_id(tenant_id)
+    user_id = require_scope_id(user_id, "user", required=False)
     new = generate_key()
     record = await store.create(
-        tenant_id, prefix=new.prefix, key_hash=hash_key(new.key, pepper), name=name
-    )
+        tenant_id, prefix=new.prefix, key_hash=hash_key(new.key, pepper), name=name,
+        bound_user_id=user_id,
+    )  # fmt: skip
     return new, record

@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from mnemo.engine import AsyncMemory
-from mnemo.errors import RateLimited
+from mnemo.errors import Forbidden
 from mnemo.service.auth import Principal
 from mnemo.service.state import ServiceState
 
@@ -33,12 +33,12 @@ async def principal(
 ) -> Principal:
     """The authenticated caller, within its key's rate limit."""
     key = api_key or (bearer.credentials if bearer is not None else None)
-    caller = await state.principal(key)
-    try:
-        await state.limiter.check(caller.key_id or f"tenant:{caller.tenant_id}")
-    except RateLimited:
-        state.metrics.rate_limited.inc()
-        raise
+    caller = await state.admit(key)
+    if caller.bound_user_id is not None:
+        raise Forbidden(
+            f"this API key is bound to user {caller.bound_user_id!r} and serves only /mcp; "
+            "use a tenant-wide key for the REST API"
+        )
     return caller
 
 

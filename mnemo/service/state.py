@@ -19,7 +19,7 @@ import psycopg
 
 from mnemo.config import MnemoConfig
 from mnemo.engine import AsyncMemory
-from mnemo.errors import ConfigurationError, StoreUnavailable, Unauthenticated
+from mnemo.errors import ConfigurationError, RateLimited, StoreUnavailable, Unauthenticated
 from mnemo.providers.embedders.base import Embedder
 from mnemo.providers.llms.base import LLM
 from mnemo.service.auth import Authenticator, Principal
@@ -116,6 +116,16 @@ class ServiceState:
         except Unauthenticated:
             self.metrics.auth_failures.inc()
             raise
+
+    async def admit(self, key: str | None) -> Principal:
+        """The caller presenting ``key``, within its key's rate limit (``RateLimited``)."""
+        caller = await self.principal(key)
+        try:
+            await self.limiter.check(caller.key_id or f"tenant:{caller.tenant_id}")
+        except RateLimited:
+            self.metrics.rate_limited.inc()
+            raise
+        return caller
 
     async def stop(self) -> None:
         """Flush and release everything, the engine last but one, providers last."""

@@ -71,7 +71,7 @@ def live_server(
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url, process, log)
-        yield Server(process, base_url, key, url)
+        yield Server(process, base_url, key, url, Path(log))
     finally:
         process.terminate()
         process.wait(timeout=60)

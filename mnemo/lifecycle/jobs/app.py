@@ -12,6 +12,7 @@ from mnemo.lifecycle.jobs.queue import (
     CLEANUP,
     EXTRACT,
     EXTRACTION_QUEUE,
+    INDEX_SCOPE,
     MAINTENANCE_QUEUE,
     OPTIMIZE,
     SUMMARIZE,
@@ -53,6 +54,10 @@ def build_app(handlers: JobHandlers, config: LifecycleConfig, conninfo: str) -> 
         *, tenant_id: str, user_id: str, session_id: str, policy: dict[str, Any]
     ) -> dict[str, Any]:
         return await handlers.summarize(tenant_id, user_id, session_id, policy)
+
+    @app.task(name=INDEX_SCOPE, queue=MAINTENANCE_QUEUE, retry=retry)
+    async def index_scope(*, tenant_id: str, user_id: str, table: str) -> dict[str, int]:
+        return await handlers.index_scope(tenant_id, user_id, table)
 
     @app.task(name=SWEEP, queue=MAINTENANCE_QUEUE, pass_context=True)
     async def sweep(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:

@@ -12,15 +12,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mnemo.core.records import Scope
 from mnemo.lifecycle.cleanup import ExpiryCleaner
 from mnemo.lifecycle.jobs.queue import (
     QUEUES,
     cleanup_job,
     extract_job,
+    index_scope_job,
     optimize_job,
 )
 from mnemo.lifecycle.optimize import Optimizer
 from mnemo.lifecycle.pipeline import ExtractionPipeline
+from mnemo.lifecycle.scope_indexing import ScopeIndexer
 from mnemo.store.postgres.extractions import ExtractionStore
 from mnemo.store.postgres.jobs import JobRequest, JobStore
 from mnemo.store.postgres.lifecycle import LifecycleStore
@@ -51,6 +54,7 @@ class JobHandlers:
         jobs: JobStore,
         summarize: Summarize | None = None,
         embed_turns: EmbedTurns | None = None,
+        scope_indexer: ScopeIndexer | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.optimizer = optimizer
@@ -60,6 +64,7 @@ class JobHandlers:
         self.jobs = jobs
         self.summarize_session = summarize
         self.embed_turns = embed_turns
+        self.scope_indexer = scope_indexer
 
     async def extract(self, tenant_id: str, user_id: str, *, attempt: int = 0) -> dict[str, Any]:
         """Embed the user's new turns, then drain their pending extraction; retries go
@@ -86,18 +91,30 @@ class JobHandlers:
             return {"folded": 0}
         return await self.summarize_session(tenant_id, user_id, session_id, policy)
 
+    async def index_scope(self, tenant_id: str, user_id: str, table: str) -> dict[str, int]:
+        """Build one large scope's vector index (a no-op when no indexer is wired)."""
+        if self.scope_indexer is None:
+            return {"rows": 0}
+        return await self.scope_indexer.build(Scope(tenant_id, user_id), table)
+
     async def sweep(self, delete_old_jobs: Callable[[int], Awaitable[None]]) -> dict[str, int]:
         """Defer upkeep for every user and tenant, re-queue stranded turns, prune old jobs."""
         users = await self.memories.users_with_memories()
         stranded = await self.extractions.users_with_pending()
         tenants = sorted({tenant for tenant, _ in users} | {tenant for tenant, _ in stranded})
+        large = [] if self.scope_indexer is None else await self.scope_indexer.due()
         requests: list[JobRequest] = [
             *(extract_job(t, u) for t, u in stranded),
             *(optimize_job(t, u) for t, u in users),
             *(cleanup_job(t) for t in tenants),
+            *(index_scope_job(s.tenant_id, s.user_id, table) for s, table in large),
         ]
         for request in requests:
-            await self.jobs.defer_now(request, tenant_id=request.args["tenant_id"])
+            await self.jobs.defer_unless_waiting(request, tenant_id=request.args["tenant_id"])
+        dropped = 0 if self.scope_indexer is None else await self.scope_indexer.drop_orphans()
         await delete_old_jobs(KEEP_FINISHED_HOURS)
         logger.info("maintenance sweep deferred %d jobs on %s", len(requests), ", ".join(QUEUES))
-        return {"optimize": len(users), "extract": len(stranded), "cleanup": len(tenants)}
+        return {
+            "optimize": len(users), "extract": len(stranded), "cleanup": len(tenants),
+            "index_scope": len(large), "dropped_indexes": dropped,
+        }  # fmt: skip

@@ -6,6 +6,7 @@ Jobs and what they do (the bodies are :class:`~mnemo.lifecycle.jobs.handlers.Job
     mnemo.optimize_user      decay, consolidate and clean one user (mnemo.maintenance)
     mnemo.cleanup_tenant     remove a tenant's expired key-value / working rows
     mnemo.summarize_session  fold a session's older turns into its summary
+    mnemo.index_scope        build a very large scope's own vector index
     mnemo.maintenance_sweep  periodic (``maintenance_cron``): defer the three above
                              for everyone, re-queue stranded extraction, prune old jobs
 
@@ -32,6 +33,7 @@ __all__ = [
     "CLEANUP",
     "EXTRACT",
     "EXTRACTION_QUEUE",
+    "INDEX_SCOPE",
     "MAINTENANCE_QUEUE",
     "OPTIMIZE",
     "QUEUES",
@@ -40,6 +42,7 @@ __all__ = [
     "BackoffRetry",
     "cleanup_job",
     "extract_job",
+    "index_scope_job",
     "optimize_job",
     "summarize_job",
     "user_lock",
@@ -54,6 +57,7 @@ OPTIMIZE = "mnemo.optimize_user"
 CLEANUP = "mnemo.cleanup_tenant"
 SUMMARIZE = "mnemo.summarize_session"
 SWEEP = "mnemo.maintenance_sweep"
+INDEX_SCOPE = "mnemo.index_scope"
 
 
 def user_lock(tenant_id: str, user_id: str) -> str:
@@ -91,6 +95,17 @@ def summarize_job(
         args={"tenant_id": tenant_id, "user_id": user_id, "session_id": session_id,
               "policy": policy},
         lock=user_lock(tenant_id, user_id),
+    )  # fmt: skip
+
+
+def index_scope_job(tenant_id: str, user_id: str, table: str) -> JobRequest:
+    """Build the index of one scope's rows of ``table``; one waiting job per scope and table.
+
+    No user lock: the index is built concurrently with the user's writes and jobs."""
+    key = json.dumps(["index", tenant_id, user_id, table], separators=(",", ":"))
+    return JobRequest(
+        task=INDEX_SCOPE, queue=MAINTENANCE_QUEUE, queueing_lock="mnemo:" + key,
+        args={"tenant_id": tenant_id, "user_id": user_id, "table": table},
     )  # fmt: skip
 
 

@@ -22,6 +22,8 @@ class KeyLookup:
     tenant_id: str
     key_hash: bytes
     revoked: bool
+    #: The one user the key acts for, or ``None`` for a tenant-wide key.
+    bound_user_id: str | None = None
 
 
 class ApiKeyStore:
@@ -31,10 +33,18 @@ class ApiKeyStore:
         self._db = db
 
     async def create(
-        self, tenant_id: str, *, prefix: str, key_hash: bytes, name: str | None
+        self,
+        tenant_id: str,
+        *,
+        prefix: str,
+        key_hash: bytes,
+        name: str | None,
+        bound_user_id: str | None = None,
     ) -> ApiKey:
-        """Store a key for ``tenant_id``, creating the tenant if it is new."""
-        params = {"tenant": tenant_id, "id": new_id(), "prefix": prefix, "hash": key_hash}
+        """Store a key for ``tenant_id`` (bound to one user, if given), creating the
+        tenant if it is new."""
+        params = {"tenant": tenant_id, "id": new_id(), "prefix": prefix, "hash": key_hash,
+                  "user": bound_user_id}  # fmt: skip
         async with (
             self._db.transaction(tenant_id) as conn,
             conn.cursor(row_factory=dict_row) as cursor,
@@ -58,6 +68,7 @@ class ApiKeyStore:
             tenant_id=row["tenant_id"],
             key_hash=bytes(row["key_hash"]),
             revoked=row["revoked_at"] is not None,
+            bound_user_id=row["bound_user_id"],
         )
 
     async def touch(self, tenant_id: str, key_id: str) -> None:

@@ -26,6 +26,7 @@ from psycopg.rows import dict_row
 
 from mnemo.store.postgres.errors import wrapped_errors
 from mnemo.store.postgres.pool import Pool
+from mnemo.store.postgres.statistics import TableStatistics
 
 Connection = psycopg.AsyncConnection[Any]
 Statement = str | sql.SQL | sql.Composed
@@ -47,6 +48,8 @@ class Database:
         # transaction (the pool's connections are autocommit), so no rollback undoes it.
         self._bound: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
         self._citus: bool | None = None
+        #: Refreshes the planner's statistics after bulk writes (stores report their rows).
+        self.statistics = TableStatistics(self)
 
     @asynccontextmanager
     async def connection(self, tenant_id: str | None = None) -> AsyncIterator[Connection]:

@@ -139,6 +139,7 @@ class DocumentStore:
             if chunks:
                 params = _chunk_params(who, stored, chunks, model=model, ts_config=self._ts_config)
                 await conn.execute(query("documents", "insert_chunks"), params)
+        await self._db.statistics.wrote("chunks", len(chunks))
         return stored
 
     async def list_page(
@@ -233,7 +234,8 @@ CHUNK_TABLE: SearchableTable[Any] = SearchableTable(
     name="chunks",
     columns=("id",),
     record=dict,
-    neighbours=sql.SQL("PARTITION BY m.document_id ORDER BY m.chunk_index"),
+    neighbour_group=("document_id",),
+    neighbour_order=("chunk_index",),
 )
 
 

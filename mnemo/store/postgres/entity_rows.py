@@ -70,7 +70,7 @@ ENTITY_TABLE: SearchableTable[Any] = SearchableTable(
     columns=("id",),
     record=dict,
     signals=sql.SQL("1::real AS confidence, m.importance, 0 AS access_count"),
-    neighbours=sql.SQL("PARTITION BY m.id ORDER BY m.id"),
+    neighbour_order=(),
 )
 
 

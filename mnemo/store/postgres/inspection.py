@@ -16,10 +16,10 @@ from mnemo.core.inspection import QueuedTurn, SessionOverview, UserOverview
 from mnemo.core.records import MemoryRecord
 from mnemo.store.postgres.database import Database
 from mnemo.store.postgres.filters import Fragment
-from mnemo.store.postgres.memories import RECORD_COLUMNS, record_from_row
+from mnemo.store.postgres.memories import RECORD_SELECT, record_from_row
 from mnemo.store.postgres.queries import query
 
-_COLUMNS = sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(c)) for c in RECORD_COLUMNS)
+_COLUMNS = RECORD_SELECT
 
 
 class InspectionStore:

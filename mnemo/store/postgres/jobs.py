@@ -14,6 +14,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from mnemo.errors import Conflict
 from mnemo.store.postgres.database import Connection, Database
 from mnemo.store.postgres.queries import query
 
@@ -62,6 +63,17 @@ class JobStore:
         """Defer ``job`` in a transaction of its own; its id."""
         async with self.db.transaction(tenant_id) as conn:
             return await self.defer(conn, job)
+
+    async def defer_unless_waiting(
+        self, job: JobRequest, *, tenant_id: str | None = None
+    ) -> int | None:
+        """``defer_now``, or ``None`` when a job with the same queueing lock is waiting."""
+        try:
+            return await self.defer_now(job, tenant_id=tenant_id)
+        except Conflict:
+            if job.queueing_lock is None:
+                raise
+            return None
 
     async def queue_counts(self, queues: Sequence[str]) -> dict[str, dict[str, int]]:
         """Jobs per queue and status (``{"mnemo.extraction": {"todo": 3, ...}}``)."""

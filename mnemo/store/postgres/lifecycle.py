@@ -18,12 +18,12 @@ from psycopg.types.json import Jsonb
 
 from mnemo.core.records import MemoryRecord
 from mnemo.store.postgres.database import Connection, Database, Statement
-from mnemo.store.postgres.memories import RECORD_COLUMNS, record_from_row
+from mnemo.store.postgres.memories import RECORD_SELECT, record_from_row
 from mnemo.store.postgres.queries import query
 
 __all__ = ["ExtractedMemory", "LifecycleStore", "Refinement", "UpkeepRow"]
 
-_COLUMNS = sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(c)) for c in RECORD_COLUMNS)
+_COLUMNS = RECORD_SELECT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

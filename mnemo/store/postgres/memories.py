@@ -43,7 +43,24 @@ RECORD_COLUMNS = (
     "pinned",
     "decay_score",
 )
-_COLUMNS = sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(c)) for c in RECORD_COLUMNS)
+#: How often and when a search returned the memory ``m`` (revision 0009 keeps them apart).
+_ACCESS = (
+    "(SELECT a.{column} FROM memory_access a"
+    " WHERE a.tenant_id = m.tenant_id AND a.user_id = m.user_id AND a.memory_id = m.id)"
+)
+_ACCESS_COLUMNS = {
+    "access_count": sql.SQL("coalesce(" + _ACCESS + ", 0) AS access_count").format(
+        column=sql.Identifier("access_count")
+    ),
+    "last_accessed_at": sql.SQL(_ACCESS + " AS last_accessed_at").format(
+        column=sql.Identifier("last_accessed_at")
+    ),
+}
+#: ``RECORD_COLUMNS`` of the memory ``m`` for a SELECT list.
+RECORD_SELECT = sql.SQL(", ").join(
+    _ACCESS_COLUMNS.get(c, sql.SQL("m.{}").format(sql.Identifier(c))) for c in RECORD_COLUMNS
+)
+_COLUMNS = RECORD_SELECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +100,7 @@ class MemoryStore:
         rows = await self._db.fetch(
             _formatted("insert_memories"), params, tenant_id=scope.tenant_id
         )
+        await self._db.statistics.wrote("memories", len(rows))
         by_id = {row.id: row for row in map(record_from_row, rows)}
         return [by_id[m.id] for m in memories]
 
@@ -227,8 +245,8 @@ MEMORY_TABLE = SearchableTable(
     name="memories",
     columns=RECORD_COLUMNS,
     record=record_from_row,
-    signals=sql.SQL("m.confidence, m.importance, m.access_count"),
-    neighbours=sql.SQL("ORDER BY m.created_at, m.id"),
+    select_list=RECORD_SELECT,
+    signals=sql.SQL("m.confidence, m.importance, {}").format(_ACCESS_COLUMNS["access_count"]),
 )
 
 

@@ -127,6 +127,7 @@ class MessageStore:
             **job_params(extraction),
         }
         rows = await self._db.fetch(_q("append_turns"), params, tenant_id=session.tenant_id)
+        await self._db.statistics.wrote("messages", len(rows))
         records = [record_from_row(row) for row in rows]
         return Appended(records, max((row["ledger_seq"] or 0 for row in rows), default=0))
 
@@ -271,7 +272,8 @@ MESSAGE_TABLE = SearchableTable(
     name="messages",
     columns=RECORD_COLUMNS,
     record=record_from_row,
-    neighbours=sql.SQL("PARTITION BY m.session_id ORDER BY m.turn_number"),
+    neighbour_group=("session_id",),
+    neighbour_order=("turn_number",),
 )
 
 

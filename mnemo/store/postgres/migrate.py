@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from mnemo.errors import ExtensionMissing, StoreUnavailable
 from mnemo.store.postgres.errors import describe_dsn, wrapped_errors_sync
@@ -32,6 +33,7 @@ def migrate(dsn: str, revision: str = "head") -> str:
             if current == HEAD and revision in ("head", HEAD):
                 return HEAD
             ensure_pgvector(conn, dsn)
+            ensure_btree_gin(conn, dsn)
             if current is None and _is_empty(conn) and revision in ("head", HEAD):
                 _install_fresh(conn, dsn)
             else:
@@ -46,6 +48,7 @@ def migrate_with_alembic(dsn: str, revision: str = "head") -> None:
     """Upgrade through the revision chain only (never the fresh-install shortcut)."""
     with _connect(dsn) as conn, wrapped_errors_sync():
         ensure_pgvector(conn, dsn)
+        ensure_btree_gin(conn, dsn)
     _run_alembic(dsn, "upgrade", revision)
     with _connect(dsn) as conn, wrapped_errors_sync():
         _place_new_tables(conn, dsn)
@@ -85,11 +88,27 @@ def ensure_pgvector(conn: psycopg.Connection[Any], dsn: str) -> None:
     version = row[1] or row[0]
     if _version_tuple(version) < MIN_PGVECTOR:
         raise ExtensionMissing(f"pgvector {version} is too old; mnemo needs 0.5 or newer")
+    _create_extension(conn, dsn, "vector")
+
+
+def ensure_btree_gin(conn: psycopg.Connection[Any], dsn: str) -> None:
+    """Create ``btree_gin`` (PostgreSQL's contrib), which the lexical index needs."""
+    row = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gin'").fetchone()
+    if row is None:
+        raise ExtensionMissing(
+            f"the PostgreSQL server at {describe_dsn(dsn)} has no btree_gin extension; "
+            "install PostgreSQL's contrib modules there (postgresql-contrib, part of every "
+            "official image)"
+        )
+    _create_extension(conn, dsn, "btree_gin")
+
+
+def _create_extension(conn: psycopg.Connection[Any], dsn: str, name: str) -> None:
     try:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
     except psycopg.errors.InsufficientPrivilege as exc:
         raise ExtensionMissing(
-            f"not allowed to CREATE EXTENSION vector on {describe_dsn(dsn)}; "
+            f"not allowed to CREATE EXTENSION {name} on {describe_dsn(dsn)}; "
             "ask an administrator to run it once in this database"
         ) from exc
 

@@ -88,7 +88,7 @@ RECORD_TABLE = SearchableTable(
     name="records",
     columns=RECORD_COLUMNS,
     record=stored_record,
-    neighbours=sql.SQL("PARTITION BY m.memory_type ORDER BY m.created_at, m.id"),
+    neighbour_group=("memory_type",),
 )
 
 
@@ -135,8 +135,12 @@ class RecordStore:
         rows = await self._db.fetch(_with_columns("get_by_name"), params, tenant_id=scope.tenant_id)
         return rows[0] if rows else None
 
-    async def write(self, scope: Scope, record: RecordRow, *, model: str, insert: bool) -> bool:
-        """Insert or rewrite one record; whether a row was written. Raises
+    async def write(
+        self, scope: Scope, record: RecordRow, *, model: str, insert: bool, by_name: bool = False
+    ) -> bool:
+        """Insert or rewrite one record; whether a row was written. An insert writes
+        nothing if the id is taken or, ``by_name``, if the collection has a record of
+        that name (writers of a collection take turns, so this check holds). Raises
         ``DimensionMismatch`` if its caller vector's dimension is not the collection's."""
         params = {
             **_params(scope, record.memory_type),
@@ -149,6 +153,7 @@ class RecordStore:
             "model": model if record.embedding is not None else None,
             "caller_embedding": record.caller_embedding,
             "ts_config": self._ts_config,
+            "by_name": by_name,
         }
         async with (
             self._db.transaction(scope.tenant_id) as conn,

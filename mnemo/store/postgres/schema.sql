@@ -1278,6 +1278,66 @@ CREATE INDEX records_memory_id_idx ON records
 ALTER TABLE records SET (toast_tuple_target = 4080);
 SELECT mnemo_enable_tenant_rls('records');
 
+-- Revision 0009: lexical candidates from one GIN index over (user, lexemes);
+-- access statistics apart from the wide memory rows; the registry of per-user
+-- vector indexes of very large scopes.
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE FUNCTION mnemo_any_lexeme(lexemes text[]) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT coalesce(string_agg(
+               '''' || replace(replace(l, '\', '\\'), '''', '''''') || '''', ' | '),
+               '')::tsquery
+          FROM unnest(lexemes) AS l $$;
+CREATE INDEX memories_user_tsv_idx ON memories USING gin (user_id, tsv) WITH (fastupdate = off);
+CREATE INDEX messages_user_tsv_idx ON messages USING gin (user_id, tsv) WITH (fastupdate = off);
+CREATE INDEX chunks_user_tsv_idx ON chunks USING gin (user_id, tsv) WITH (fastupdate = off);
+CREATE INDEX entities_user_tsv_idx ON entities USING gin (user_id, tsv) WITH (fastupdate = off);
+CREATE INDEX records_user_tsv_idx ON records USING gin (user_id, tsv) WITH (fastupdate = off);
+CREATE TABLE memory_access (
+    tenant_id text NOT NULL,
+    user_id text NOT NULL,
+    memory_id uuid NOT NULL,
+    access_count integer NOT NULL DEFAULT 0,
+    last_accessed_at timestamptz,
+    PRIMARY KEY (tenant_id, user_id, memory_id),
+    FOREIGN KEY (tenant_id, user_id, memory_id)
+        REFERENCES memories (tenant_id, user_id, id) ON DELETE CASCADE
+);
+ALTER TABLE memories DROP COLUMN access_count, DROP COLUMN last_accessed_at;
+CREATE TABLE scope_indexes (
+    tenant_id text NOT NULL,
+    user_id text NOT NULL,
+    table_name text NOT NULL,
+    index_name text NOT NULL,
+    model text NOT NULL,
+    dimensions integer NOT NULL,
+    row_count integer NOT NULL,
+    avg_doc_len real NOT NULL,
+    built_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id, table_name)
+);
+SELECT mnemo_enable_tenant_rls('memory_access');
+SELECT mnemo_enable_tenant_rls('scope_indexes');
+
+-- Revision 0013: API keys bound to one user (the MCP endpoint).
+ALTER TABLE api_keys ADD COLUMN bound_user_id text
+    CHECK (length(bound_user_id) BETWEEN 1 AND 255);
+DROP FUNCTION mnemo_api_key_lookup(text);
+CREATE FUNCTION mnemo_api_key_lookup(key_prefix text)
+    RETURNS TABLE (id uuid, tenant_id text, key_hash bytea, revoked_at timestamptz,
+                   bound_user_id text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path FROM CURRENT
+    AS $$ SELECT k.id, k.tenant_id, k.key_hash, k.revoked_at, k.bound_user_id FROM api_keys k
+          WHERE k.prefix = key_prefix $$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mnemo_service') THEN
+        GRANT EXECUTE ON FUNCTION mnemo_api_key_lookup(text) TO mnemo_service;
+    END IF;
+END
+$$;
+
 -- Revision 0012: the service records a key's last use as the tables' owner (on Citus
 -- a change to api_keys locks the tenant it refers to on every node).
 CREATE FUNCTION mnemo_api_key_touch(p_tenant text, p_id uuid) RETURNS void

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import runpy
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -318,3 +319,20 @@ def test_seed_example_runs_end_to_end(
     with psycopg.connect(database_url) as conn:
         count = conn.execute("SELECT count(*) FROM records WHERE user_id = 'example-memorizz'")
         assert count.fetchone() == (3,)  # persona and two long-term memories
+
+
+def test_concurrent_stores_of_one_name_keep_one_record(provider: PostgreSQLProvider) -> None:
+    """Threads storing the same name at once update one record, never insert twins."""
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(
+            pool.map(
+                lambda i: provider.store({"name": "shared", "writer": i}, MemoryType.TOOLBOX),
+                range(16),
+            )
+        )
+    [stored] = provider.list_all(MemoryType.TOOLBOX)
+    assert set(ids) == {stored["id"]} and stored["writer"] in range(16)
+    given = "5d1e7c3a-0f4b-4c2e-9a8d-6b7f1e2d3c4b"
+    with ThreadPoolExecutor(4) as pool:
+        same = set(pool.map(lambda i: provider.store({"id": given, "n": i}, LTM), range(8)))
+    assert same == {given} and len(provider.list_all(LTM)) == 1

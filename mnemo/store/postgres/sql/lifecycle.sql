@@ -121,9 +121,11 @@ SELECT {columns} FROM updated m
 -- name: upkeep_rows
 -- What decay, consolidation and clean-up look at: the user's current memories.
 SELECT m.id, m.kind, m.content, m.embedding, m.embedding_model, m.created_at,
-       m.last_accessed_at, m.access_count, m.pinned, m.importance, m.confidence,
-       m.decay_score
+       a.last_accessed_at, coalesce(a.access_count, 0) AS access_count, m.pinned,
+       m.importance, m.confidence, m.decay_score
 FROM memories m
+LEFT JOIN memory_access a
+    ON a.tenant_id = m.tenant_id AND a.user_id = m.user_id AND a.memory_id = m.id
 WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.status = 'active'
 ORDER BY m.created_at, m.id
 
@@ -175,18 +177,30 @@ folded AS (
     SELECT (SELECT coalesce(array_agg(u.s ORDER BY o.created_at, o.id, u.n), '{}')
             FROM merged_rows o, unnest(o.source_message_ids) WITH ORDINALITY AS u(s, n))
                AS sources,
-           coalesce(sum(r.access_count), 0) AS accesses,
-           max(r.last_accessed_at) AS last_access, max(r.confidence) AS confidence,
+           (SELECT coalesce(sum(a.access_count), 0) FROM memory_access a
+            WHERE a.tenant_id = %(tenant)s AND a.user_id = %(user)s
+              AND a.memory_id IN (SELECT id FROM merged_rows)) AS accesses,
+           (SELECT max(a.last_accessed_at) FROM memory_access a
+            WHERE a.tenant_id = %(tenant)s AND a.user_id = %(user)s
+              AND a.memory_id IN (SELECT id FROM merged_rows)) AS last_access,
+           max(r.confidence) AS confidence,
            max(r.importance) AS importance, bool_or(r.pinned) AS pinned
     FROM merged_rows r
+),
+survivor_access AS (
+    INSERT INTO memory_access AS x (tenant_id, user_id, memory_id, access_count, last_accessed_at)
+    SELECT p.tenant_id, p.user_id, p.id, f.accesses, f.last_access
+    FROM previous p, folded f
+    WHERE f.accesses > 0 OR f.last_access IS NOT NULL
+    ON CONFLICT (tenant_id, user_id, memory_id) DO UPDATE
+    SET access_count = x.access_count + excluded.access_count,
+        last_accessed_at = greatest(x.last_accessed_at, excluded.last_accessed_at)
 ),
 survivor AS (
     UPDATE memories m SET
         source_message_ids = ARRAY(
             SELECT s FROM unnest(m.source_message_ids || f.sources) WITH ORDINALITY AS u(s, n)
             WHERE s IS NOT NULL GROUP BY s ORDER BY min(n)),
-        access_count = m.access_count + f.accesses,
-        last_accessed_at = greatest(m.last_accessed_at, f.last_access),
         confidence = greatest(m.confidence, f.confidence),
         importance = greatest(m.importance, f.importance),
         pinned = m.pinned OR coalesce(f.pinned, false),

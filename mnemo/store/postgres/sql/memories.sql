@@ -114,12 +114,18 @@ WHERE memory_id = %(id)s AND tenant_id = %(tenant)s {owner}
 ORDER BY created_at, id
 
 -- name: record_access
-UPDATE memories m
-SET access_count = m.access_count + a.hits,
-    last_accessed_at = greatest(m.last_accessed_at, a.at)
+-- Searches that returned these memories: counts added, the latest time kept. Rows of
+-- memory_access are narrow, so the read path never rewrites a memory; ids deleted
+-- since the search are skipped.
+INSERT INTO memory_access AS x (tenant_id, user_id, memory_id, access_count, last_accessed_at)
+SELECT %(tenant)s, a.user_id, a.id, a.hits, a.at
 FROM unnest(%(users)s::text[], %(ids)s::uuid[], %(hits)s::integer[], %(ats)s::timestamptz[])
     AS a(user_id, id, hits, at)
-WHERE m.tenant_id = %(tenant)s AND m.user_id = a.user_id AND m.id = a.id
+WHERE EXISTS (SELECT FROM memories m
+              WHERE m.tenant_id = %(tenant)s AND m.user_id = a.user_id AND m.id = a.id)
+ON CONFLICT (tenant_id, user_id, memory_id) DO UPDATE
+SET access_count = x.access_count + excluded.access_count,
+    last_accessed_at = greatest(x.last_accessed_at, excluded.last_accessed_at)
 
 -- name: user_scoped_tables
 SELECT c.table_name

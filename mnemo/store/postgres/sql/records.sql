@@ -30,6 +30,8 @@ ORDER BY m.created_at, m.id
 LIMIT 1
 
 -- name: insert_record
+-- Inserts nothing when the id is taken, or (by_name) when the collection already has
+-- a record of that name: a concurrent writer got there first, the caller updates it.
 INSERT INTO records (
     tenant_id, user_id, id, memory_type, name, memory_id, agent_id, conversation_id, role,
     happened_at, data, content, embedding, embedding_model, tsv, doc_len, caller_embedding
@@ -39,6 +41,12 @@ SELECT %(tenant)s, %(user)s, %(id)s::uuid, %(memory_type)s, %(name)s, %(memory_i
        %(data)s::jsonb, %(content)s, %(embedding)b::vector, %(model)s, t.tsv,
        mnemo_tsv_length(t.tsv), %(caller_embedding)s::vector
 FROM (SELECT to_tsvector(%(ts_config)s::regconfig, %(content)s) AS tsv) t
+WHERE NOT (%(by_name)s AND EXISTS (
+    SELECT FROM records m
+    WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s
+      AND m.memory_type = %(memory_type)s AND m.name = %(name)s
+))
+ON CONFLICT (tenant_id, user_id, id) DO NOTHING
 
 -- name: update_record
 -- Every column rewritten from the merged document; created_at kept.

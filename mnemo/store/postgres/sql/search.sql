@@ -1,22 +1,27 @@
 -- The hybrid candidate query shared by every searchable table (memories,
--- messages, document chunks). Formatted with psycopg.sql: {table} is the table,
--- {signals} its confidence / importance / access_count expressions over the
--- alias m, {neighbours} the window that makes stored neighbours adjacent, and
--- {where} a scope + filter fragment over m.
+-- messages, document chunks, entities). Formatted with psycopg.sql: {table} is
+-- the table, {where} a scope + filter fragment over the alias m, {signals} the
+-- table's confidence / importance / access_count expressions over m, and
+-- {previous} the condition and order (over m and a candidate's row k) that find
+-- a candidate's stored predecessor. Both queries gather their legs, then end in
+-- {ranked}: BM25, the lexical leg, and one row per candidate.
 
 -- name: search_candidates
--- The best %(depth)s rows of each leg: exact cosine distance and BM25 over the
--- OR of the query's lexemes (term frequencies from the ``terms`` jsonb). Every
--- candidate carries both scores (BM25 0 when its text does not match) and the
--- ids of its stored neighbours.
-WITH scope AS MATERIALIZED (
-    SELECT m.id, m.terms, m.doc_len, m.created_at, {signals},
+-- Exact: the best %(depth)s rows by cosine distance over the whole scope, and BM25
+-- over the OR of the query's lexemes. The lexical leg reads only the rows the GIN
+-- index (user_id, tsv) finds; term frequencies come from ``terms``.
+WITH query_terms AS MATERIALIZED (
+    SELECT DISTINCT lexeme FROM unnest(to_tsvector(%(ts_config)s::regconfig, %(query_text)s))
+),
+scope AS MATERIALIZED (
+    SELECT m.id, m.doc_len,
            CASE WHEN m.embedding_model = %(model)s
-                THEN m.embedding <=> %(query_vector)b END AS distance,
-           lag(m.id) OVER adjacent AS prev_id, lead(m.id) OVER adjacent AS next_id
+                THEN m.embedding <=> %(query_vector)b END AS distance
     FROM {table} m
     WHERE {where}
-    WINDOW adjacent AS ({neighbours})
+),
+collection AS (
+    SELECT count(*)::float8 AS n, greatest(avg(doc_len), 1)::float8 AS avgdl FROM scope
 ),
 vector_leg AS (
     SELECT id, row_number() OVER (ORDER BY distance, id) AS rank
@@ -25,26 +30,77 @@ vector_leg AS (
     ORDER BY distance, id
     LIMIT %(depth)s
 ),
-query_terms AS (
-    SELECT lexeme FROM unnest(to_tsvector(%(ts_config)s::regconfig, %(query_text)s))
+term_hits AS MATERIALIZED (
+    SELECT t.*, count(*) OVER (PARTITION BY t.lexeme)::float8 AS df
+    FROM (
+        SELECT m.id, m.doc_len, q.lexeme, (m.terms ->> q.lexeme)::float8 AS tf
+        FROM {table} m
+        JOIN query_terms q ON m.terms ? q.lexeme
+        WHERE {where}
+          AND m.tsv @@ mnemo_any_lexeme(ARRAY(SELECT lexeme FROM query_terms))
+    ) t
 ),
-collection AS (
-    SELECT count(*)::float8 AS n, greatest(avg(doc_len), 1)::float8 AS avgdl FROM scope
+{ranked}
+
+-- name: search_candidates_indexed
+-- A very large scope with its own HNSW index (scope_indexes.py): the vector leg
+-- walks that index ({indexed} is its predicate, {dim} its dimension), and the
+-- lexical leg scores the rows holding a word that is rare in the scope (at most
+-- %(term_cap)s rows; a commoner word counts only in rows found otherwise) plus
+-- the vector leg's rows. N and the mean length come from the registry.
+WITH query_terms AS MATERIALIZED (
+    SELECT DISTINCT lexeme FROM unnest(to_tsvector(%(ts_config)s::regconfig, %(query_text)s))
 ),
-term_hits AS (
-    SELECT s.id, s.doc_len, q.lexeme, (s.terms ->> q.lexeme)::float8 AS tf
-    FROM scope s CROSS JOIN query_terms q
-    WHERE s.terms ? q.lexeme
+term_rows AS MATERIALIZED (
+    SELECT q.lexeme, r.id
+    FROM query_terms q
+    CROSS JOIN LATERAL (
+        SELECT m.id FROM {table} m
+        WHERE {where} AND m.tsv @@ mnemo_any_lexeme(ARRAY[q.lexeme])
+        LIMIT %(term_cap)s + 1
+    ) r
 ),
 doc_freq AS (
-    SELECT lexeme, count(*)::float8 AS df FROM term_hits GROUP BY lexeme
+    SELECT lexeme, count(*)::float8 AS df FROM term_rows GROUP BY lexeme
 ),
+collection AS (
+    SELECT %(scope_rows)s::float8 AS n, greatest(%(avg_doc_len)s, 1)::float8 AS avgdl
+),
+vector_leg AS (
+    SELECT id, row_number() OVER (ORDER BY distance, id) AS rank
+    FROM (
+        SELECT m.id, m.embedding::vector({dim}) <=> %(query_vector)b AS distance
+        FROM {table} m
+        WHERE {where} AND {indexed}
+        ORDER BY m.embedding::vector({dim}) <=> %(query_vector)b
+        LIMIT %(depth)s
+    ) nearest
+),
+pool AS (
+    SELECT id FROM vector_leg
+    UNION
+    SELECT r.id FROM term_rows r JOIN doc_freq d USING (lexeme) WHERE d.df <= %(term_cap)s
+),
+term_hits AS MATERIALIZED (
+    SELECT m.id, m.doc_len, q.lexeme, (m.terms ->> q.lexeme)::float8 AS tf, d.df
+    FROM pool p
+    JOIN {table} m ON m.id = p.id AND {where}
+    JOIN query_terms q ON m.terms ? q.lexeme
+    JOIN doc_freq d ON d.lexeme = q.lexeme
+),
+{ranked}
+
+-- name: ranked_candidates
+-- The end both queries share: BM25 from term_hits (id, doc_len, lexeme, tf, df)
+-- and collection (n, avgdl), the lexical leg, and every candidate of either leg
+-- with both scores (BM25 0 when its text does not match) and its predecessor's id
+-- (a candidate's successor is the candidate whose predecessor it is).
 bm25 AS (
     SELECT h.id,
-           sum(ln(1 + (c.n - d.df + 0.5) / (d.df + 0.5))
+           sum(ln(1 + (c.n - h.df + 0.5) / (h.df + 0.5))
                * h.tf * (%(k1)s + 1)
                / (h.tf + %(k1)s * (1 - %(b)s + %(b)s * h.doc_len / c.avgdl))) AS score
-    FROM term_hits h JOIN doc_freq d USING (lexeme) CROSS JOIN collection c
+    FROM term_hits h CROSS JOIN collection c
     GROUP BY h.id
 ),
 lexical_leg AS (
@@ -54,16 +110,19 @@ lexical_leg AS (
     LIMIT %(depth)s
 ),
 candidates AS (
-    SELECT id FROM vector_leg UNION SELECT id FROM lexical_leg
+    SELECT id, v.rank AS vector_rank, l.rank AS lexical_rank
+    FROM vector_leg v FULL JOIN lexical_leg l USING (id)
 )
-SELECT s.id, v.rank AS vector_rank, l.rank AS lexical_rank,
-       1 - s.distance AS similarity, coalesce(b.score, 0) AS lexical_score,
-       s.prev_id, s.next_id, s.created_at, s.confidence, s.importance, s.access_count
+SELECT m.id, c.vector_rank, c.lexical_rank,
+       CASE WHEN m.embedding_model = %(model)s
+            THEN 1 - (m.embedding <=> %(query_vector)b) END AS similarity,
+       coalesce(b.score, 0) AS lexical_score,
+       (SELECT m.id FROM {table} m WHERE {where} AND {previous} LIMIT 1) AS prev_id,
+       m.created_at, {signals}
 FROM candidates c
-JOIN scope s USING (id)
-LEFT JOIN vector_leg v USING (id)
-LEFT JOIN lexical_leg l USING (id)
-LEFT JOIN bm25 b USING (id)
+JOIN {table} m ON m.id = c.id AND {where}
+CROSS JOIN LATERAL (SELECT m.*) k
+LEFT JOIN bm25 b ON b.id = c.id
 
 -- name: get_user_rows
 -- The records of one user's rows with these ids (any order; callers reorder).

@@ -15,11 +15,13 @@ ORDER BY c.table_name
 -- name: memory_summary
 SELECT count(*) FILTER (WHERE status = 'active') AS active,
        count(*) FILTER (WHERE status <> 'active') AS superseded,
-       coalesce(sum(access_count), 0)::bigint AS accesses,
+       (SELECT coalesce(sum(a.access_count), 0) FROM memory_access a
+        WHERE a.tenant_id = %(tenant)s AND a.user_id = %(user)s)::bigint AS accesses,
        avg(confidence) FILTER (WHERE status = 'active') AS mean_confidence,
        min(created_at) AS first_created_at,
        max(created_at) AS last_created_at,
-       max(last_accessed_at) AS last_accessed_at
+       (SELECT max(a.last_accessed_at) FROM memory_access a
+        WHERE a.tenant_id = %(tenant)s AND a.user_id = %(user)s) AS last_accessed_at
 FROM memories
 WHERE tenant_id = %(tenant)s AND user_id = %(user)s
 

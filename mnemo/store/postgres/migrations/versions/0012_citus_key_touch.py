@@ -1,7 +1,7 @@
 """Citus under the service's role: ``mnemo_api_key_touch``, and turns inserted with RETURNING.
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0013
 
 On Citus, ``api_keys`` and ``tenants`` are reference tables, and a change to
 ``api_keys`` locks the tenant row it refers to on every node, which needs a write
@@ -21,7 +21,7 @@ from alembic import op
 from mnemo.store.postgres.migrations.append_turns import returning_append_turns
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
