@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from mnemo.core.records import MemoryRecord
 from mnemo.store.postgres.database import Connection, Database, Statement
-from mnemo.store.postgres.memories import RECORD_SELECT, record_from_row
+from mnemo.store.postgres.memories import FRESH_SELECT, RECORD_SELECT, record_from_row
 from mnemo.store.postgres.queries import query
 
 __all__ = ["ExtractedMemory", "LifecycleStore", "Refinement", "UpkeepRow"]
@@ -119,7 +119,7 @@ class LifecycleStore:
             "learned_at": memory.learned_at, "valid_to": memory.valid_to,
             "superseded_by": memory.superseded_by, "reason": reason, "actor": actor,
         }  # fmt: skip
-        rows = await _fetch(conn, _formatted("insert_memory"), params)
+        rows = await _fetch(conn, _formatted("insert_memory", fresh=True), params)
         return record_from_row(rows[0])
 
     async def supersede(
@@ -216,5 +216,5 @@ def _array(vector: Any) -> Any:
     return vector.to_numpy() if hasattr(vector, "to_numpy") else vector
 
 
-def _formatted(name: str) -> sql.Composed:
-    return query("lifecycle", name).format(columns=_COLUMNS)
+def _formatted(name: str, *, fresh: bool = False) -> sql.Composed:
+    return query("lifecycle", name).format(columns=FRESH_SELECT if fresh else _COLUMNS)

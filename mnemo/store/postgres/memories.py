@@ -61,6 +61,16 @@ RECORD_SELECT = sql.SQL(", ").join(
     _ACCESS_COLUMNS.get(c, sql.SQL("m.{}").format(sql.Identifier(c))) for c in RECORD_COLUMNS
 )
 _COLUMNS = RECORD_SELECT
+#: ``RECORD_COLUMNS`` of a memory just inserted (``m`` a CTE's rows): it has no access
+#: statistics yet, and Citus cannot run the correlated look-up over a CTE's rows.
+FRESH_SELECT = sql.SQL(", ").join(
+    sql.SQL("0 AS access_count")
+    if c == "access_count"
+    else sql.SQL("NULL::timestamptz AS last_accessed_at")
+    if c == "last_accessed_at"
+    else sql.SQL("m.{}").format(sql.Identifier(c))
+    for c in RECORD_COLUMNS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +108,7 @@ class MemoryStore:
             **_columns_of(memories),
         }
         rows = await self._db.fetch(
-            _formatted("insert_memories"), params, tenant_id=scope.tenant_id
+            _formatted("insert_memories", fresh=True), params, tenant_id=scope.tenant_id
         )
         await self._db.statistics.wrote("memories", len(rows))
         by_id = {row.id: row for row in map(record_from_row, rows)}
@@ -268,14 +278,14 @@ _OWNER_M = sql.SQL("AND m.user_id = %(user)s")
 
 
 def _formatted(
-    name: str, where: Fragment | None = None, *, owner: str | None = None
+    name: str, where: Fragment | None = None, *, owner: str | None = None, fresh: bool = False
 ) -> sql.Composed:
     """Query ``name`` with its columns, its ``where`` fragment, and its user condition when
     the ``owner`` is known (a lookup by id then runs on one shard of a Citus cluster)."""
     where_sql = where.sql if where is not None else sql.SQL("true")
     known = owner is not None
     return query("memories", name).format(
-        columns=_COLUMNS,
+        columns=FRESH_SELECT if fresh else _COLUMNS,
         where=where_sql,
         owner=_OWNER if known else sql.SQL(""),
         owner_m=_OWNER_M if known else sql.SQL(""),
