@@ -42,7 +42,7 @@ async def load(memory: AsyncMemory, args: argparse.Namespace, data_dir: Path) ->
     if rows and rows[0]["value"] == wanted:
         print(f"dataset already loaded: {wanted}")
         return
-    await memory.db.execute("TRUNCATE memories, memory_events, embedding_cache")
+    await memory.db.execute("TRUNCATE memories, memory_events, memory_access, embedding_cache")
     pool = synthetic.base_sentences(args.pool)
     vectors = await pool_vectors(memory, pool, data_dir / f"pool-{args.pool}.npy")
     rng = np.random.default_rng(11)
@@ -138,6 +138,8 @@ async def run(args: argparse.Namespace) -> None:
     config = MnemoConfig(data_dir=data_dir)
     async with AsyncMemory(config) as memory:
         await load(memory, args, data_dir)
+        if args.load_only:
+            return
         count = await memory.db.fetch("SELECT count(*) AS n FROM memories")
         print(f"\n{count[0]['n']:,} memories, {args.users:,} users")
         warmup = synthetic.questions(50, seed=99)
@@ -165,6 +167,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--pool", type=int, default=2000, help="distinct base sentences")
     parser.add_argument("--data-dir", default="/tmp/mnemo-bench-1m")
+    parser.add_argument("--load-only", action="store_true", help="load the data, measure nothing")
     asyncio.run(run(parser.parse_args()))
     return 0
 

@@ -152,6 +152,7 @@ class Memory:
     import_user = blocking(AsyncMemory.import_user)
     flush = blocking(AsyncMemory.flush)
     optimize = blocking(AsyncMemory.optimize)
+    index_large_scopes = blocking(AsyncMemory.index_large_scopes)
     extraction_status = blocking(AsyncMemory.extraction_status)
     failed_extractions = blocking(AsyncMemory.failed_extractions)
     retry_failed_extractions = blocking(AsyncMemory.retry_failed_extractions)

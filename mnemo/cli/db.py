@@ -1,4 +1,5 @@
-"""``mnemo db upgrade | current | distribute``: the schema, by Alembic revision, and on Citus."""
+"""``mnemo db upgrade | current | distribute | index-scopes``: the schema, by Alembic
+revision, on Citus, and the vector indexes of large scopes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from mnemo.cli._common import add_store_options, config_from
+from mnemo.cli._common import add_store_options, config_from, print_rows
 from mnemo.store.postgres.distribute import distribute
 from mnemo.store.postgres.migrate import current_revision, migrate
 from mnemo.store.postgres.server import embedded_database_url
@@ -32,7 +33,19 @@ def register(subparsers: Any) -> None:
         help="shards of the user-scoped tables when first distributed (default: citus.shard_count)",
     )
     spread.set_defaults(handler=_distribute)
-    for parser in (upgrade, current, spread):
+    scopes = actions.add_parser(
+        "index-scopes",
+        help="build now the vector index of every scope holding at least --min-rows rows "
+        "(searches ask a worker for it on their own; this is for a store just filled in bulk)",
+    )
+    scopes.add_argument(
+        "--min-rows",
+        type=int,
+        default=None,
+        help="rows of memories or turns a scope needs (default: SearchConfig.indexed_scope_rows)",
+    )
+    scopes.set_defaults(handler=_index_scopes)
+    for parser in (upgrade, current, spread, scopes):
         add_store_options(parser)
 
 
@@ -65,4 +78,14 @@ def _distribute(args: argparse.Namespace) -> int:
     ):
         if tables:
             print(f"{label}: {', '.join(tables)}")
+    return 0
+
+
+def _index_scopes(args: argparse.Namespace) -> int:
+    from mnemo.memory import Memory
+
+    with Memory(config_from(args)) as memory:
+        built = memory.index_large_scopes(args.min_rows)
+    print(f"built {len(built)} scope index(es)")
+    print_rows(built, ["tenant_id", "user_id", "table", "rows"])
     return 0

@@ -149,6 +149,8 @@ class LifecycleMethods(EngineBase):
         ``SearchConfig.indexed_scope_rows``); what was built. Searches of such scopes
         ask a worker for it on their own; this is for a store just filled in bulk.
         Needs the right to create indexes (the schema owner)."""
+        if min_rows is not None and (isinstance(min_rows, bool) or min_rows < 1):
+            raise InvalidInput(f"min_rows must be a positive number of rows, got {min_rows!r}")
         await self._ready()
         indexer = self._scope_indexer()
         built = []

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import psycopg
 import pytest
 
 from mnemo.cli.main import main
@@ -84,6 +85,32 @@ def test_errors_are_reported_not_raised(
     code = main(["get", "not-a-uuid", "--database-url", database_url])
     assert code == 2
     assert "InvalidInput" in capsys.readouterr().err
+
+
+def test_db_index_scopes(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    from mnemo import Memory
+    from mnemo.store.postgres.scope_indexes import index_name
+
+    with Memory(database_url=database_url) as memory:
+        memory.add_many(
+            [{"content": f"Ann's note {i} about sailing"} for i in range(6)], user_id="ann"
+        )
+        memory.add("Bob's only note", user_id="bob")
+    db = ("--database-url", database_url)
+    code, out = run(capsys, "db", "index-scopes", "--min-rows", "5", *db)
+    assert code == 0
+    assert "built 1 scope index(es)" in out and "ann  memories  6" in out
+    with psycopg.connect(database_url) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = %s",
+            (index_name("default", "ann", "memories"),),
+        ).fetchone()
+    assert found == (1,)
+    code, out = run(capsys, "db", "index-scopes", "--min-rows", "5", *db)
+    assert code == 0 and "built 0 scope index(es)" in out  # already indexed
+    code = main(["db", "index-scopes", "--min-rows", "0", *db])
+    assert code == 2
+    assert "min_rows must be a positive number" in capsys.readouterr().err
 
 
 def test_db_current_and_upgrade(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
