@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from mnemo.core.validation import require_content
 from mnemo.engine.base import EngineBase
+from mnemo.engine.reads import read_only
 from mnemo.orchestrator import DEFAULT_SECTION_TIMEOUT, ContextRequest, ContextResult, build_context
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ class ContextMethods(EngineBase):
     """``context()``: instructions, summary, recent turns, memories, entities, working
     memory and reference passages, deduplicated, within one token budget."""
 
+    @read_only
     async def context(
         self,
         query: str,
@@ -52,6 +54,7 @@ class ContextMethods(EngineBase):
         )
         return await self.context_for(request, parallel=parallel, section_timeout=section_timeout)
 
+    @read_only
     async def context_for(
         self,
         request: ContextRequest,

@@ -16,6 +16,7 @@ from mnemo.core.messages import MessageHit, MessageRecord
 from mnemo.core.tokens import default_token_counter
 from mnemo.core.validation import require_scope_id, require_timestamp
 from mnemo.engine.base import EngineBase
+from mnemo.engine.reads import read_only
 from mnemo.health import HealthReport, check_dependencies
 from mnemo.kinds.buffer import BufferPolicy, ConversationBuffer
 from mnemo.kinds.messages import MessageService, message_hit
@@ -86,6 +87,7 @@ class ConversationMethods(EngineBase):
             records = await self._messages.add(scope, messages)
         return [r.id for r in records]
 
+    @read_only
     async def list_messages(
         self,
         *,
@@ -105,6 +107,7 @@ class ConversationMethods(EngineBase):
             scope, roles=roles, limit=limit, after_turn=after_turn, newest_first=newest_first
         )
 
+    @read_only
     async def search_messages(
         self,
         query: str,

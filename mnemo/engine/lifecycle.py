@@ -387,11 +387,13 @@ class LifecycleMethods(EngineBase):
     async def flush(self) -> None:
         """Write buffered access statistics and cache entries now, and wait for every
         extraction this engine queued, and any queued before it in the same tenant
-        (``WaitTimeout`` after ``wait_timeout_seconds``)."""
+        (``WaitTimeout`` after ``wait_timeout_seconds``). With read replicas, reads that
+        follow see all of it (read-your-writes)."""
         await self._ready()
         await self._writer.flush()
         await flush_reads(self._working_store, self._working_reads)
         await self._flush_jobs()
+        await self.db.mark_writes(self.config.tenant_id)
 
     # -- what jobs call back ---------------------------------------------------------------
 
