@@ -45,9 +45,9 @@ class ContextMethods(EngineBase):
         sessions (verbatim, with date and session), entities, working memory and
         reference passages. ``priorities`` changes their shares of the budget
         (defaults: recent conversation 0.4, summary 0.2, entities 0.15, memories
-        0.15, past turns 0.15, working memory 0.1, instructions 0.1, documents 0.1). Sections are gathered
-        concurrently (``parallel``); one that fails or takes over
-        ``section_timeout`` seconds is reported in the result, not raised. Bad
+        0.15, past turns 0.15, working memory 0.1, instructions 0.1, documents 0.1).
+        Sections are gathered concurrently (``parallel``); one that fails or takes
+        over ``section_timeout`` seconds is reported in the result, not raised. Bad
         input raises ``InvalidInput``.
         """
         request = ContextRequest(
