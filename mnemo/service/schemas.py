@@ -145,6 +145,12 @@ class SearchOut(BaseModel):
     user_id: str
     query: str
     results: list[SearchHitOut]
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="how much each signal (relevance, recency, access, confidence, "
+        "importance) counts in every result's score, normalised to sum to 1: "
+        "score = sum(weights[name] * scores[name])",
+    )
 
 
 class CreatedOut(BaseModel):

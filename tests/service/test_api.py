@@ -79,6 +79,12 @@ async def test_search_by_query_parameters_and_by_body_with_filters(service: Serv
         results = seed_style.json()["results"]
         assert len(results) == 2 and all("coffee" in r["content"] for r in results)
         assert {"relevance", "recency", "access", "confidence"} <= set(results[0]["scores"])
+        # The weights that make each score out of its breakdown come with the results.
+        weights = seed_style.json()["weights"]
+        assert sum(weights.values()) == pytest.approx(1.0)
+        for hit in results:
+            mixed = sum(weight * hit["scores"][name] for name, weight in weights.items())
+            assert hit["score"] == pytest.approx(mixed)
         body = await c.post(
             f"{API}/memories/u1/search",
             json={
