@@ -41,6 +41,8 @@ class Seeded:
     failed_turn: str
     #: Mallory's (HOSTILE_USER's) memory of hostile text and metadata.
     mallory: str = ""
+    #: A memory of user zed in another tenant, which the seeded tenant's key never reads.
+    zed: str = ""
 
 
 def user_turn(content: str, when: datetime) -> dict[str, object]:
@@ -88,12 +90,13 @@ async def seed(config: MnemoConfig, failed: str) -> Seeded:
         await m.add("Carol keeps bees.", user_id="carol")
         await m.add("A note of a user with a hostile id.", user_id=HOSTILE_USER)
         mallory = await seed_hostile(m)
-        await m.for_tenant("other").add("zed's secret: the vault code is 7731", user_id="zed")
+        zed = await m.for_tenant("other").add("zed's secret: the vault code is 7731",
+                                              user_id="zed")  # fmt: skip
         await m.flush()
     paris = first.memories[0].id
     berlin = next(r.id for r in second.memories if "Berlin" in r.content)
     return Seeded(paris=paris, berlin=berlin, hostile=hostile.id, failed_turn=failed,
-                  mallory=mallory)  # fmt: skip
+                  mallory=mallory, zed=zed.id)  # fmt: skip
 
 
 async def seed_hostile(m: AsyncMemory) -> str:

@@ -7,14 +7,18 @@ The tests share one seeded server and run in this order; those that change data
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tests.browser.conftest import Browser, Inspector, screenshot
+from tests.browser.conftest import Browser, Inspector, screenshot, serving
 from tests.browser.seed import HOSTILE, HOSTILE_KEY, HOSTILE_SESSION, HOSTILE_USER
 from tests.support.tiers import required_tiers
 
@@ -285,6 +289,13 @@ def test_editing_then_deleting_a_memory(browser: Browser, inspector: Inspector) 
     page = browser.page
     sign_in(browser, inspector, "#/user/bob/memories")
     page.locator("a.memory-link").click()
+    # The API's checks apply: empty content is refused, said on the page, and nothing changes.
+    browser.expect_refusal(422, "/api/v1/memories/")
+    page.fill("#edit-content", "")
+    page.click("#save-memory")
+    expect(page.locator("#edit-status [role=alert]")).to_contain_text("422")
+    expect(page.locator("#memory-content")).to_have_text("Bob's only note: call the bank.")
+    expect(page.locator("#history li[data-event=update]")).to_have_count(0)
     page.fill("#edit-content", "Bob's only note: call the bank on Monday.")
     page.fill("#edit-importance", "0.9")
     page.check("#edit-pinned")
@@ -318,3 +329,46 @@ def test_erasing_a_user_needs_the_typed_id(browser: Browser, inspector: Inspecto
     expect(page.locator("#erased")).to_contain_text("memories: 1")
     page.click("#erased a")
     expect(page.locator("a.user-link", has_text="carol")).to_have_count(0)
+
+
+def test_another_tenants_rows_stay_behind_the_wall(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    browser.expect_refusal(404, f"/api/v1/memories/{inspector.seeded.zed}")
+    sign_in(browser, inspector, f"#/memory/{inspector.seeded.zed}")
+    expect(page.locator("main [role=alert]")).to_contain_text("404")
+    page.goto(inspector.url("#/user/zed/memories"))
+    expect(page.locator("#user-id")).to_have_text("zed")
+    expect(page.locator("main p.empty")).to_have_text("No memory matches these filters.")
+    page.goto(inspector.url("#/user/zed/search?q=vault%20code"))
+    expect(page.locator("main p.empty")).to_have_text("No memory.")
+    page.goto(inspector.url("#/queue?status=done&user_id=zed"))
+    expect(page.locator("main p.empty")).to_have_text("No done turn.")
+    assert "7731" not in page.locator("body").inner_text()
+
+
+def test_on_the_embedded_default_no_key_is_asked_for(
+    browser: Browser, inspector: Inspector, tmp_path: Path
+) -> None:
+    """``mnemo serve`` with no database configured: its own embedded PostgreSQL, no keys."""
+    data_dir = Path(tempfile.mkdtemp(prefix="mnemo-ui-embedded-"))  # see server_url's note
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MNEMO_", "POSTGRES_"))}
+    env |= {"MNEMO_DATA_DIR": str(data_dir), "MNEMO_IN_PROCESS_WORKER": "false"}
+    try:
+        with serving(env, tmp_path / "serve.log") as ready:
+            base_url = ready()
+            created = httpx.post(
+                f"{base_url}/api/v1/memories",
+                timeout=30,
+                json={"user_id": "dana", "content": "Dana grows tomatoes."},
+            )
+            assert created.status_code == 201, created.text
+            page = browser.page
+            page.goto(f"{base_url}/ui/")
+            expect(page.locator("#key-status")).to_contain_text("no API key needed")
+            expect(page.locator("#health [data-check=postgresql] .badge")).to_have_text("ok")
+            page.locator("a.user-link", has_text="dana").click()
+            expect(page.locator("a.memory-link")).to_have_text(["Dana grows tomatoes."])
+            assert page.locator("#api-key").count() == 0
+            assert page.evaluate("() => sessionStorage.length + localStorage.length") == 0
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
