@@ -2,7 +2,8 @@
 
 With read replicas configured, the queries of such a method run where
 ``Database.connection`` sends read-only work (``mnemo.store.postgres.replicas``); a
-method whose query failed on a standby is run again, whole, on the primary. Without
+method any of whose queries failed on a standby (raised, or absorbed as a context
+section's failure) is run again, whole, on the primary. Without
 replicas the mark changes nothing.
 """
 
@@ -36,12 +37,17 @@ def read_only(
         user = _user_of(signature.bind_partial(*args, **kwargs).arguments)
         with reading(engine.config.tenant_id, user) as intent:
             try:
-                return await method(*args, **kwargs)
+                result = await method(*args, **kwargs)
             except StoreUnavailable as exc:
                 if intent.failed_on is None:
                     raise
                 logger.info("%s failed on read replica %s, run on the primary: %s",
                             method.__name__, intent.failed_on, exc)  # fmt: skip
+            else:
+                if intent.failed_on is None:
+                    return result
+                # A part failed on the standby and the method carried on without it
+                # (a context section is reported, not raised): the whole is run again.
         engine.db.replicas.counts["retried"] += 1
         with on_primary():
             return await method(*args, **kwargs)

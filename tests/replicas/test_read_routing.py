@@ -164,11 +164,15 @@ async def test_reads_fall_back_when_the_standby_is_down(
             assert len(await replicated.search("key", user_id=user)) == 1
         await until(lambda: not standby_usable(replicas))
         assert len(await replicated.list(user_id=user)) == 1
+        health = await replicated.health()
+        assert health.dependencies["read_replicas"].status == "down"
+        assert health.status == "degraded"  # reads still work, on the primary
     finally:
         replica_pair.standby.start()
         wait_ready(replica_pair.standby)
         wait_streaming(replica_pair.primary)
     await until(lambda: standby_usable(replicas), timeout=30)
+    assert (await replicated.health()).dependencies["read_replicas"].status == "ok"
     standby = replicas.counts["standby"]
     assert len(await replicated.list(user_id=user)) == 1
     assert replicas.counts["standby"] > standby
@@ -202,3 +206,23 @@ async def test_the_tenant_wall_holds_on_the_standby(
         assert [m.content for m in await mine.list(user_id=user)] == ["mine only"]
         assert [h.content for h in await theirs.search("only", user_id=user)] == ["theirs only"]
         assert replicas.counts["standby"] > standby
+
+
+async def test_a_read_that_fails_on_the_standby_runs_again_on_the_primary(
+    replicated: AsyncMemory, replica_pair: ReplicaPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write slipped into a read path is refused by the standby, then done on the primary."""
+    replicas = replicas_of(replicated)
+    await until(lambda: standby_usable(replicas))
+    key = f"k-{uuid.uuid4().hex[:8]}"
+
+    async def stats_that_write(scope: object) -> dict[str, str]:
+        rows = await replicated.db.fetch(
+            "INSERT INTO mnemo_meta (key, value) VALUES (%s, '1') RETURNING key", (key,)
+        )
+        return {"written": rows[0]["key"]}
+
+    monkeypatch.setattr(replicated._user_data, "stats", stats_that_write)
+    assert await replicated.stats(new_user()) == {"written": key}
+    assert replicas.counts["retried"] == 1
+    assert await replicated.db.fetch("SELECT key FROM mnemo_meta WHERE key = %s", (key,))

@@ -189,9 +189,9 @@ class ReplicaSet:
         if len(self._marks) > MAX_MARKS:
             self._fold_marks()
 
-    def mark_of(self, intent: ReadIntent) -> int:
-        """The WAL position a standby must have replayed to serve this scope."""
-        return max(self._floor, self._marks.get((intent.tenant_id, intent.user_id), 0))
+    def mark_of(self, tenant_id: str, user_id: str | None) -> int:
+        """The WAL position a standby must have replayed to serve reads of this scope."""
+        return max(self._floor, self._marks.get((tenant_id, user_id), 0))
 
     def _fold_marks(self) -> None:
         replayed = min((s.replay_lsn for s in self.standbys), default=0)
@@ -210,7 +210,7 @@ class ReplicaSet:
     @asynccontextmanager
     async def connection(self, intent: ReadIntent) -> AsyncIterator[Connection]:
         """A standby's connection for this read when one can serve it, else the primary's."""
-        mark = self.mark_of(intent)
+        mark = self.mark_of(intent.tenant_id, intent.user_id)
         lent = await self._lend(mark)
         if lent is None:
             async with self._primary.connection() as conn:
