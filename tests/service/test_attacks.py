@@ -495,19 +495,30 @@ ISOLATED: list[Case] = [
 async def arena(server_url: str, template_url: str, embedder: Any) -> AsyncIterator[Arena]:
     with copied_database(server_url, template_url, "mnemo_attack") as url:
         async with attack_service(url, embedder) as (service, keys):
-            async with service.client(keys["victim"]) as victim:
-                created = await victim.post(
-                    f"{API}/memories", json={"user_id": VICTIM_USER, "content": SECRET}
-                )
-                await victim.post(
-                    f"{API}/memories", json={"user_id": "a1", "content": SECRET + " (a1)"}
-                )
-                await victim.put(f"{API}/settings/{VICTIM_USER}/codename", json={"value": SECRET})
-                await victim.post(
-                    f"{API}/documents/{VICTIM_USER}",
-                    json={"name": "plan.md", "content": f"The launch code is {SECRET}."},
-                )
-            yield Arena(service, keys["attacker"], keys["revoked"], created.json()["id"], url)
+            yield await victim_arena(service, keys)
+
+
+async def victim_arena(service: Service, keys: dict[str, str]) -> Arena:
+    """The victim tenant's secrets, stored through the API with its key (a memory of
+    ``VICTIM_USER`` and one of ``a1``, a setting, a document): the attacks' arena."""
+    async with service.client(keys["victim"]) as victim:
+        created = await victim.post(
+            f"{API}/memories", json={"user_id": VICTIM_USER, "content": SECRET}
+        )
+        assert created.status_code == 201, created.text
+        for response in (
+            await victim.post(
+                f"{API}/memories", json={"user_id": "a1", "content": SECRET + " (a1)"}
+            ),
+            await victim.put(f"{API}/settings/{VICTIM_USER}/codename", json={"value": SECRET}),
+            await victim.post(
+                f"{API}/documents/{VICTIM_USER}",
+                json={"name": "plan.md", "content": f"The launch code is {SECRET}."},
+            ),
+        ):
+            assert response.status_code < 300, response.text
+    memory_id = created.json()["id"]
+    return Arena(service, keys["attacker"], keys["revoked"], memory_id, service.database_url)
 
 
 # Access statistics and key use times change on reads by design; everything else must not.

@@ -50,11 +50,6 @@ def _has_unread_data(conn: psycopg.AsyncConnection[Any]) -> bool:
 def _configurer(role: str | None) -> Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]]:
     async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
         await register_vector_async(conn)
-        # psycopg prepares a statement on its fifth run on a connection; PostgreSQL would
-        # still re-plan the search's CTEs for every call (custom plans: 1-3 ms, and
-        # worse plans for some word lists). Measured at 1M memories: search p50 14.0 ->
-        # 11.4 ms, p95 26.6 -> 16.1 ms (docs/benchmarks.md).
-        await conn.execute("SET plan_cache_mode = force_generic_plan")
         if role is not None:
             await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
 
