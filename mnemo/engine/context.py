@@ -41,12 +41,13 @@ class ContextMethods(EngineBase):
 
         Sections (``mnemo.orchestrator.SECTION_NAMES``; all unless ``sections`` names
         some): instructions and settings, the session's summary, its recent turns,
-        the user's relevant memories, entities, working memory and reference
-        passages. ``priorities`` changes their shares of the budget (defaults:
-        recent conversation 0.4, summary 0.2, entities 0.15, memories 0.15, working
-        memory 0.1, instructions 0.1, documents 0.1). Sections are gathered
-        concurrently (``parallel``); one that fails or takes over
-        ``section_timeout`` seconds is reported in the result, not raised. Bad
+        the user's relevant memories, the relevant past turns of the user's other
+        sessions (verbatim, with date and session), entities, working memory and
+        reference passages. ``priorities`` changes their shares of the budget
+        (defaults: recent conversation 0.4, summary 0.2, entities 0.15, memories
+        0.15, past turns 0.15, working memory 0.1, instructions 0.1, documents 0.1).
+        Sections are gathered concurrently (``parallel``); one that fails or takes
+        over ``section_timeout`` seconds is reported in the result, not raised. Bad
         input raises ``InvalidInput``.
         """
         request = ContextRequest(

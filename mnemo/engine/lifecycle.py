@@ -328,11 +328,14 @@ class LifecycleMethods(EngineBase):
 
     async def job_stats(self, *, user_id: str | None = None) -> dict[str, Any]:
         """Extraction turns per status (and how many came from a reply cut off by the
-        model's token limit), jobs per queue and status, recent failures, workers."""
+        model's token limit), jobs per queue and status, recent failures, and the live
+        workers on the database (this process's own included, counted once)."""
         user = require_scope_id(user_id, "user_id", required=False)
         await self._ready()
         window = self.config.lifecycle.stalled_after_seconds
         failed = await self._jobs.failed_jobs(QUEUES)
+        in_process = self._runner is not None and self._runner.running
+        live = await self._jobs.live_workers(heartbeat_within=window)
         return {
             "extraction": await self._extractions.counts(self.config.tenant_id, user),
             "extraction_truncated": await self._extractions.count_truncated(
@@ -343,8 +346,9 @@ class LifecycleMethods(EngineBase):
                 {"id": j.id, "task": j.task, "args": j.args, "attempts": j.attempts, "at": j.at}
                 for j in failed
             ],
-            "live_workers": await self._jobs.live_workers(heartbeat_within=window),
-            "in_process_worker": self._runner is not None and self._runner.running,
+            # The in-process worker has a heartbeat row like any other once it started.
+            "live_workers": max(live, 1) if in_process else live,
+            "in_process_worker": in_process,
         }
 
     async def summarize_later(
