@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from mnemo.core.formats import require_format
 from mnemo.core.records import AddResult, MemoryRecord, Scope
 from mnemo.core.turn_input import MEMORY_ONLY_FIELDS, as_turns, message_ids_of, turn_as_note
 from mnemo.core.validation import require_scope_id
@@ -174,8 +175,10 @@ class LifecycleMethods(EngineBase):
         infer: bool,
         wait: bool,
         memory_fields: Mapping[str, Any],
+        fmt: str | None = None,
     ) -> AddResult:
         """``add`` of turns: extracted with ``infer``, else each turn stored as a note."""
+        fmt = require_format(fmt)
         turns = as_turns(content, memory_fields)
         if infer:
             unused = [k for k in MEMORY_ONLY_FIELDS if memory_fields.get(k) not in (None, "note")]
@@ -184,21 +187,26 @@ class LifecycleMethods(EngineBase):
                     f"{unused} describe one stored memory; with infer=True extraction "
                     "decides what memories the turns hold"
                 )
-            return await self._add_turns(scope, turns, wait=wait)
-        notes = [turn_as_note(turn, index) for index, turn in enumerate(turns)]
+            return await self._add_turns(scope, turns, wait=wait, fmt=fmt)
+        notes = [turn_as_note(turn, index, fmt) for index, turn in enumerate(turns)]
         await self._ready()
         records = await self._memories.add_many(scope, notes, contextual=True)
         return AddResult(ids=[r.id for r in records], memories=records)
 
     async def _add_turns(
-        self, scope: Scope, messages: Sequence[Mapping[str, Any]], *, wait: bool
+        self,
+        scope: Scope,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        wait: bool,
+        fmt: str | None = None,
     ) -> AddResult:
         """Store turns, register them for extraction and defer the job, all in one commit."""
         tenant, user = scope.tenant_id, scope.user_id
         await self._ready()
         # Embedded by the extraction job: storing turns stays a plain insert.
         appended = await self._messages.append(
-            scope, messages, extraction=extract_job(tenant, user), embed=False
+            scope, messages, extraction=extract_job(tenant, user), embed=False, fmt=fmt
         )
         ids = [r.id for r in appended.records]
         self._mark_pending(tenant, appended.ledger_seq)

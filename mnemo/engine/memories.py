@@ -49,6 +49,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
         importance: float = 0.5,
         embedding: Sequence[float] | None = None,
         wait: bool = False,
+        format: str | None = None,
     ) -> AddResult:
         """Store ``content`` as one memory of ``user_id`` and return its id.
 
@@ -58,7 +59,8 @@ class MemoryMethods(KindViews, LifecycleMethods):
         one transaction; it returns at once with the turns' ids, and a worker
         distils and reconciles the memories. ``wait=True`` (or ``flush()``) waits
         for that; ``AddResult.extraction`` tells each turn's state. Without
-        ``infer``, a text is one memory and each turn becomes a note. With read
+        ``infer``, a text is one memory and each turn becomes a note. Turns may be
+        in a provider's format, as ``add_messages`` takes them (``format``). With read
         replicas, ``wait=True`` also means the user's reads that follow see what was
         added (read-your-writes).
         """
@@ -67,7 +69,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
                       "embedding": embedding}  # fmt: skip
             result = await self._add_conversation(
                 content, scope=self._scope(user_id, agent_id, session_id), infer=bool(infer),
-                wait=bool(wait), memory_fields=fields,
+                wait=bool(wait), memory_fields=fields, fmt=format,
             )  # fmt: skip
             return await self._readable(result, user_id, wait=bool(wait))
         item = {
