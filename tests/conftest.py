@@ -16,6 +16,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -66,10 +67,20 @@ def template_url(server_url: str) -> Iterator[str]:
 @pytest.fixture
 def database_url(server_url: str, template_url: str) -> Iterator[str]:
     """A fresh, migrated database for one test."""
-    name = f"mnemo_test_{uuid.uuid4().hex[:12]}"
+    with copied_database(server_url, template_url, "mnemo_test") as url:
+        yield url
+
+
+@contextmanager
+def copied_database(server_url: str, template_url: str, prefix: str) -> Iterator[str]:
+    """A new copy of the migrated template database (named ``prefix_<random>``), dropped
+    afterwards: its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     create_database(server_url, name, template=conninfo_to_dict(template_url)["dbname"])
-    yield with_database(server_url, name)
-    drop_database(server_url, name)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        drop_database(server_url, name)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from mnemo.core.formats import plain
 from mnemo.core.records import AddResult, MemoryEvent, MemoryRecord, SearchHit
 
 PREFIX = "/api/v1"
@@ -116,12 +117,14 @@ def add_messages(
     user_id: str,
     session_id: str | None = None,
     agent_id: str | None = None,
+    format: str | None = None,
 ) -> Call:
     body = {
         "user_id": user_id,
         "session_id": session_id,
         "agent_id": agent_id,
-        "messages": [dict(message) for message in messages],
+        "messages": [plain(message) for message in messages],
+        "format": format,
     }
     return Call(
         "POST", f"{PREFIX}/messages", lambda data: list(data["ids"]), body=_json_ready(body)

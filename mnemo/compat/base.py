@@ -132,13 +132,15 @@ class CompatMemory:
         return self._engine.scope(user_id, agent_id=agent_id, session_id=session_id)
 
 
-def message_fields(message: Mapping[str, Any]) -> dict[str, Any]:
-    """A seed-style message dict as an ``add_messages`` item: scope keys dropped,
-    ``timestamp`` read as ``created_at``."""
-    fields = {k: v for k, v in message.items() if k not in ("user_id", "session_id")}
+def message_fields(message: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A seed-style message dict as an ``add_messages`` item (scope keys dropped,
+    ``timestamp`` read as ``created_at``) and the ``format`` it names, if any: the
+    message may be an OpenAI, Anthropic or Responses one with the scope keys added."""
+    dropped = ("user_id", "session_id", "format")
+    fields = {k: v for k, v in message.items() if k not in dropped}
     if "timestamp" in fields and "created_at" not in fields:
         fields["created_at"] = fields.pop("timestamp")
-    return fields
+    return fields, message.get("format")
 
 
 def _embedder_options(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -75,10 +75,10 @@ class EntityMemory(CompatMemory):
         scope = await self._scope(data)
         if "messages" in data:
             source: Any = [
-                message_fields(m) if isinstance(m, Mapping) else m for m in data["messages"]
+                message_fields(m)[0] if isinstance(m, Mapping) else m for m in data["messages"]
             ]
         else:
-            source = [message_fields(data)]
+            source = [message_fields(data)[0]]
         result = await self.entities.observe(source, **_scope_args(scope))
         return {
             "entities": [e.name for e in result.entities],

@@ -60,20 +60,23 @@ class ConversationBufferMemory(CompatMemory):
     async def store(self, message: Mapping[str, Any]) -> str:
         """Store one turn (``session_id``, ``user_id``, ``role``, ``content``, optionally
         ``tool_calls``, ``tool_results``, ``metadata``, ``timestamp``, ``idempotency_key``);
-        its id."""
+        its id. The turn may be an OpenAI, Anthropic or Responses message with the scope
+        keys added (detected, or named by ``format``)."""
         scope = await self._write_scope(message)
+        fields, fmt = message_fields(message)
         ids = await self.engine.add_messages(
-            [message_fields(message)], user_id=scope.user_id, session_id=scope.session_id
+            [fields], user_id=scope.user_id, session_id=scope.session_id, format=fmt
         )
         return ids[0]
 
     async def get_context(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The session's window ready for a prompt (``messages``, ``tokens``, ``expired``, ...)."""
+        """The session's window ready for a prompt (``messages``, ``tokens``, ``expired``,
+        ...); the request's ``format`` gives the messages in that provider's format."""
         scope = await self.request_scope(request)
         buffer = await self._ready_buffer()
         if scope is None:
             return _empty_context(request, window_type=self.policy.window_type)
-        return await buffer.get_context(scope)
+        return await buffer.get_context(scope, fmt=request.get("format"))
 
     async def get_session_stats(
         self, session_id: str, user_id: str | None = None
@@ -135,7 +138,8 @@ class ConversationSummaryMemory(CompatMemory):
         scope = await self.request_scope(message, write=True)
         summary = await self._ready_summary()
         assert scope is not None  # writes always resolve a user or raise
-        records = await summary.add(scope, [message_fields(message)])
+        fields, fmt = message_fields(message)
+        records = await summary.add(scope, [fields], fmt=fmt)
         return records[0].id
 
     async def get_context(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,7 +151,7 @@ class ConversationSummaryMemory(CompatMemory):
         if scope is None:
             return {**_empty_context(request), "summary": ""}
         limit = request.get("max_total_tokens", request.get("max_tokens"))
-        return await summary.get_context(scope, max_total_tokens=limit)
+        return await summary.get_context(scope, max_total_tokens=limit, fmt=request.get("format"))
 
     async def get_session_stats(
         self, session_id: str, user_id: str | None = None

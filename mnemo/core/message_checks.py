@@ -1,6 +1,7 @@
-"""Checks on caller messages, and the text search sees for a turn.
+"""Checks on caller messages (mnemo's own format), and the text search sees for a turn.
 
-Tool calls are ``{"name", "id"?, "arguments"?}`` (OpenAI's
+Messages in a provider's format are read by ``mnemo.core.formats``, which hands
+the turn it reads to ``check_message``. Tool calls are ``{"name", "id"?, "arguments"?}`` (OpenAI's
 ``{"id", "type": "function", "function": {"name", "arguments"}}`` is accepted
 and read the same); tool results are ``{"output", "tool_call_id"?, "name"?,
 "is_error"?}``. Only an assistant message calls tools and only a tool message
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mnemo.core.messages import ROLES
+from mnemo.core.messages import PROVIDER_FORMATS, ROLES
 from mnemo.core.validation import (
     require_choice,
     require_content,
@@ -39,6 +40,7 @@ MESSAGE_FIELDS = frozenset(
         "turn_number",
         "idempotency_key",
         "agent_id",
+        "source",
     }
 )
 _CALL_FIELDS = frozenset({"id", "name", "arguments"})
@@ -60,12 +62,21 @@ class MessageFields:
     turn_number: int | None
     idempotency_key: str | None
     agent_id: str | None
+    source: dict[str, Any] | None = None
 
 
 def check_message(
-    item: object, index: int, *, max_chars: int, max_metadata_bytes: int
+    item: object,
+    index: int,
+    *,
+    max_chars: int,
+    max_metadata_bytes: int,
+    provider: bool = False,
 ) -> MessageFields:
-    """The checked fields of caller message ``index``, or ``InvalidInput`` naming the problem."""
+    """The checked fields of caller message ``index``, or ``InvalidInput`` naming the problem.
+
+    ``provider``: the turn was read from a provider's message, whose text may be empty
+    (an image, a reasoning item); ``source`` is set by the caller."""
     if not isinstance(item, Mapping):
         raise InvalidInput(f"message {index} must be an object, got {type(item).__name__}")
     unknown = set(item) - MESSAGE_FIELDS
@@ -77,9 +88,11 @@ def check_message(
     calls = _tool_calls(item.get("tool_calls"), index, role)
     results = _tool_results(item.get("tool_results"), index, role)
     _check_tools_size(calls, results, index, max_chars)
+    source = _source(item.get("source"), index)
+    empty_ok = bool(calls or results or provider or source)
     return MessageFields(
         role=role,
-        content=_content(item.get("content"), index, max_chars, tools=bool(calls or results)),
+        content=_content(item.get("content"), index, max_chars, tools=empty_ok),
         name=_short_text(item.get("name"), f"message {index} name"),
         tool_calls=calls,
         tool_results=results,
@@ -90,6 +103,7 @@ def check_message(
             item.get("idempotency_key"), f"message {index} idempotency_key"
         ),
         agent_id=require_scope_id(item.get("agent_id"), "agent_id", required=False),
+        source=source,
     )
 
 
@@ -97,21 +111,57 @@ def search_text(
     content: str,
     tool_calls: list[dict[str, Any]] | None,
     tool_results: list[dict[str, Any]] | None,
+    calls: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
-    """The text search sees for a turn: its content, then one line per tool call and result.
+    """The text search and extraction see for a turn: its content, then one line per tool
+    call and result, as a person would say it.
 
-    ``get_weather {"city": "Lisbon"}`` / ``get_weather returned: {"temp_c": 31}``, so a
-    question about what a tool did or returned finds the turn.
+    ``called reset_widget(id=42)`` for a call; ``called reset_widget(id=42) → {"ok": true}``
+    for its result when ``calls`` (tool calls by id) holds the call it answers, else
+    ``reset_widget → ...`` (the result's name) or ``tool result → ...``.
     """
     lines = [content] if content.strip() else []
-    for call in tool_calls or []:
-        arguments = call.get("arguments")
-        lines.append(f"{call['name']} {_as_text(arguments)}".rstrip())
+    lines += [f"called {call_text(call)}" for call in tool_calls or []]
     for result in tool_results or []:
-        label = result.get("name") or "tool"
-        verb = "failed" if result.get("is_error") else "returned"
-        lines.append(f"{label} {verb}: {_as_text(result['output'])}")
+        call = (calls or {}).get(str(result.get("tool_call_id")))
+        label = f"called {call_text(call)}" if call else result.get("name") or "tool result"
+        verb = "→ error:" if result.get("is_error") else "→"
+        lines.append(f"{label} {verb} {output_text(result.get('output'))}".rstrip())
     return "\n".join(lines)
+
+
+def call_text(call: Mapping[str, Any]) -> str:
+    """``name(key=value, ...)``: a tool call as a person would write it."""
+    arguments = call.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return f"{call['name']}({arguments})"
+    if isinstance(arguments, Mapping):
+        inner = ", ".join(f"{k}={_as_text(v, quote=True)}" for k, v in arguments.items())
+    else:
+        inner = "" if arguments is None else _as_text(arguments)
+    return f"{call['name']}({inner})"
+
+
+def output_text(output: Any) -> str:
+    """A tool's output as text: a string as it is, content parts by their text."""
+    if isinstance(output, list) and all(isinstance(p, Mapping) for p in output):
+        return " ".join(str(p["text"]) if "text" in p else f"[{p.get('type', 'part')}]"
+                        for p in output)  # fmt: skip
+    return _as_text(output)
+
+
+def _source(value: object, index: int) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or value.get("format") not in PROVIDER_FORMATS:
+        raise InvalidInput(
+            f"message {index} source must be an object whose format is one of "
+            f"{list(PROVIDER_FORMATS)}"
+        )
+    return dict(_json_value(value, f"message {index} source"))
 
 
 def _content(value: object, index: int, max_chars: int, *, tools: bool) -> str:
@@ -242,9 +292,9 @@ def _turn_number(value: object, index: int) -> int | None:
     return value
 
 
-def _as_text(value: Any) -> str:
+def _as_text(value: Any, *, quote: bool = False) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
+    if isinstance(value, str) and not quote:
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 ROLES: tuple[str, ...] = ("user", "assistant", "tool", "system")
+#: The providers' message formats a turn may come in (see ``mnemo.core.formats``).
+PROVIDER_FORMATS: tuple[str, ...] = ("openai", "anthropic", "responses")
 #: The session of messages added without one: a conversation that never named its
 #: session is one long session, so turn numbers and buffers still have a home.
 DEFAULT_SESSION = "default"
@@ -38,6 +40,9 @@ class MessageRecord:
     token_count: int = 0
     idempotency_key: str | None = None
     embedding_model: str | None = None
+    #: The provider's form of the turn (``mnemo.core.formats``): what the fields above
+    #: do not hold, so the message comes back as it came. ``None`` for mnemo's own turns.
+    source: dict[str, Any] | None = None
 
     def for_prompt(self) -> dict[str, Any]:
         """The turn as a JSON-ready dict for a prompt: role and content, the tools it
@@ -113,6 +118,7 @@ class NewMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     idempotency_key: str | None = None
+    source: dict[str, Any] | None = None
     embedding: Any = None
 
 

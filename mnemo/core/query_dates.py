@@ -1,9 +1,16 @@
 """The dates a search query names, as time windows its memories can fall in.
 
 "What did I cook on 13 October, 2023?", "in July 2023", "in June", "in 2022", "on
-2023-05-07", and, measured from the moment of the search, "yesterday", "last week",
-"three days ago", "last Friday". A memory whose ``created_at`` falls inside a window
-is likely what the question is about (see :mod:`mnemo.core.time_boost`).
+2023-05-07", "on 5/7/2023", and, measured from the moment of the search, "yesterday",
+"last week", "three days ago", "last Friday". A memory whose ``created_at`` falls inside
+a window is likely what the question is about (see :mod:`mnemo.core.context_boosts`).
+
+A slashed date is read month first ("5/7/2023" is 7 May, as written in the US) and day
+first ("5/7/2023" is 5 July, as written almost everywhere else): where both readings
+are dates they give a window each, so the boost favours two days rather than guessing
+the wrong one; a number over 12 settles it ("13/5/2023", "5/13/2023"). Year first
+("2023/05/07") is unambiguous. Without a year ("5/7") it could be a fraction or a
+score, so it gives no window.
 
 Windows are generous on purpose: things are told after they happen ("last Friday I
 ...", a week later) and a month named without a year ("in June") means that month of
@@ -55,9 +62,13 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _UNIT = r"(?P<unit>day|week|month|year)s?"
 _COUNT = r"(?P<count>\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + ")"
 
+#: ``a/b/year`` (4 or 2 digits), not inside a longer run of digits and slashes.
+_SLASHED = r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>(?:19|20)?\d\d)(?![\d/])"
+
 #: Absolute dates, most specific first; each match's span is then blanked out.
 _ABSOLUTE = [
-    ("day", re.compile(rf"\b{_YEAR}-(?P<m>[01]\d)-{_DAY}\b")),
+    ("day", re.compile(rf"\b{_YEAR}(?P<sep>[-/])(?P<m>[01]?\d)(?P=sep){_DAY}\b")),
+    ("slashed", re.compile(_SLASHED)),
     ("day", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b")),
     ("day", re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b")),
     ("month", re.compile(rf"\b{_MONTH},?\s+(?:of\s+)?{_YEAR}\b")),
@@ -103,9 +114,7 @@ def query_windows(query: str, now: datetime) -> list[DateWindow]:
     windows: list[DateWindow] = []
     for kind, pattern in _ABSOLUTE:
         for match in pattern.finditer(text):
-            window = _absolute(kind, match)
-            if window is not None:
-                windows.append(window)
+            windows += _slashed(match) if kind == "slashed" else _absolute(kind, match)
         text = pattern.sub(lambda m: " " * len(m[0]), text)
     if windows:  # a named date anchors the question: "last Friday, on 23 January"
         return windows
@@ -116,23 +125,39 @@ def query_windows(query: str, now: datetime) -> list[DateWindow]:
     return windows
 
 
-def _absolute(kind: str, match: re.Match[str]) -> DateWindow | None:
+def _absolute(kind: str, match: re.Match[str]) -> list[DateWindow]:
     groups = match.groupdict()
     if kind == "year":
         first = date(int(groups["year"]), 1, 1)
-        return _window(first, date(first.year + 1, 1, 1))
+        return [_window(first, date(first.year + 1, 1, 1))]
     year = int(groups["year"]) if groups.get("year") else 2000  # a leap year, for 29 Feb
     month = int(groups["m"]) if groups.get("m") else _MONTHS[groups["month"]]
     try:
         if kind in ("day", "dayany"):
-            first = date(year, month, int(groups["day"]))
-            return _window(
-                first - timedelta(days=1), first + timedelta(days=1), any_year=kind == "dayany"
-            )
+            return [_day_window(date(year, month, int(groups["day"])), kind == "dayany")]
         first = date(year, month, 1)
-        return _window(first, _next_month(first), any_year=kind == "monthany")
+        return [_window(first, _next_month(first), any_year=kind == "monthany")]
     except ValueError:  # "31 June": not a date, no window
-        return None
+        return []
+
+
+def _slashed(match: re.Match[str]) -> list[DateWindow]:
+    """``a/b/year``: a window for each reading, month first and day first, that is a
+    date (one when both name the same day or only one is valid)."""
+    a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
+    year += 2000 if year < 100 else 0
+    days = []
+    for month, day in ((a, b), (b, a)):
+        try:
+            days.append(date(year, month, day))
+        except ValueError:  # "13/5/2023" read month first: not a date
+            continue
+    return [_day_window(day, any_year=False) for day in dict.fromkeys(days)]
+
+
+def _day_window(day: date, any_year: bool) -> DateWindow:
+    """From the day before ``day`` to the day after it (plus the slack)."""
+    return _window(day - timedelta(days=1), day + timedelta(days=1), any_year=any_year)
 
 
 def _relative(kind: str, match: re.Match[str], today: date) -> DateWindow:

@@ -58,6 +58,12 @@ class ScoringWeights:
             "importance": self.importance,
         }
 
+    def shares(self) -> dict[str, float]:
+        """Each weight over their sum: a score is ``sum(shares[name] * signal[name])``."""
+        weights = self.as_dict()
+        total = sum(weights.values())
+        return {name: weight / total for name, weight in weights.items()}
+
 
 #: Named weight sets. ``long-form`` is the long-form memory service's 0.4/0.3/0.2/0.1.
 PRESETS: dict[str, ScoringWeights] = {

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from mnemo.core.formats import detect_format, plain, read_message
 from mnemo.core.ids import parse_id
+from mnemo.core.message_checks import search_text
 from mnemo.errors import InvalidInput
 
 __all__ = ["MEMORY_ONLY_FIELDS", "as_turns", "message_ids_of", "turn_as_note"]
 
 #: Fields of ``add`` that describe one stored memory, meaningless for turns to extract.
 MEMORY_ONLY_FIELDS = ("kind", "embedding")
+#: Notes are bounded where they are stored; reading a provider's message needs no bound.
+_UNBOUNDED = 2**62
 
 
 def as_turns(
@@ -34,8 +38,15 @@ def as_turns(
     return [turn for turn in cast(Sequence[Mapping[str, Any]], content)]
 
 
-def turn_as_note(turn: Mapping[str, Any], index: int) -> dict[str, Any]:
-    """A turn stored verbatim as a note memory (``infer=False``), its role in metadata."""
+def turn_as_note(turn: Mapping[str, Any], index: int, fmt: str | None = None) -> dict[str, Any]:
+    """A turn stored verbatim as a note memory (``infer=False``), its role in metadata;
+    a provider's message (``fmt``, or detected) as the text search sees for it."""
+    turn = plain(turn)
+    if isinstance(turn, Mapping) and (fmt or detect_format(turn)) not in (None, "mnemo"):
+        fields = read_message(turn, index, fmt, max_chars=_UNBOUNDED, max_metadata_bytes=_UNBOUNDED)
+        text = search_text(fields.content, fields.tool_calls, fields.tool_results)
+        turn = {"role": fields.role, "content": text, "metadata": fields.metadata,
+                "created_at": fields.created_at}  # fmt: skip
     if not isinstance(turn, Mapping) or "content" not in turn:
         raise InvalidInput(f"turn {index} must be an object with 'role' and 'content'")
     metadata = dict(turn.get("metadata") or {})

@@ -46,6 +46,7 @@ from mnemo.store.postgres.meta import MetaStore
 from mnemo.store.postgres.migrate import migrate
 from mnemo.store.postgres.pool import Pool, open_pool
 from mnemo.store.postgres.records import RecordIndex, RecordStore
+from mnemo.store.postgres.replicas import ReplicaSet, on_primary
 from mnemo.store.postgres.scope_indexes import ScopeIndexStore
 from mnemo.store.postgres.search import SearchStore
 from mnemo.store.postgres.server import embedded_database_url
@@ -114,7 +115,8 @@ class EngineBase(ABC):
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if not self._opened:
-                await self._open()
+                with on_primary():  # what opening starts (writer, worker) never reads a standby
+                    await self._open()
                 self._opened = True
         return self
 
@@ -141,6 +143,10 @@ class EngineBase(ABC):
     async def _open(self) -> None:
         config = self.config
         database_url = config.database_url
+        if config.read_database_urls and database_url is None:
+            raise ConfigurationError(
+                "read_database_urls are standbys of database_url: the embedded server has none"
+            )
         if database_url is None:
             database_url = await asyncio.to_thread(embedded_database_url, config.data_dir)
         self.database_url = database_url
@@ -160,7 +166,10 @@ class EngineBase(ABC):
                 role=config.database_role,
             )
             resources.push_async_callback(self._pool.close)
-            self.db = Database(self._pool, tenant_guard=config.database_role is not None)
+            replicas = await self._open_replicas(resources)
+            self.db = Database(
+                self._pool, tenant_guard=config.database_role is not None, replicas=replicas
+            )
             self.cache = open_cache(config.redis_url, **config.cache_options)
             resources.push_async_callback(self.cache.aclose)
             self._wire(self.db)
@@ -170,6 +179,21 @@ class EngineBase(ABC):
             self._writer.start()
             await self._start_worker(resources)
             self._resources = resources.pop_all()
+
+    async def _open_replicas(self, resources: AsyncExitStack) -> ReplicaSet | None:
+        config = self.config
+        if not config.read_database_urls:
+            return None
+        replicas = await ReplicaSet.open(
+            config.read_database_urls,
+            self._pool,
+            max_size=config.pool_max_size,
+            role=config.database_role,
+            max_lag_ms=config.read_max_lag_ms,
+            check_seconds=config.read_check_seconds,
+        )
+        resources.push_async_callback(replicas.aclose)
+        return replicas
 
     def _wire(self, db: Database) -> None:
         config = self.config

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from mnemo.core.validation import require_content
 from mnemo.engine.base import EngineBase
+from mnemo.engine.reads import read_only
 from mnemo.orchestrator import DEFAULT_SECTION_TIMEOUT, ContextRequest, ContextResult, build_context
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ class ContextMethods(EngineBase):
     """``context()``: instructions, summary, recent turns, memories, entities, working
     memory and reference passages, deduplicated, within one token budget."""
 
+    @read_only
     async def context(
         self,
         query: str,
@@ -39,12 +41,13 @@ class ContextMethods(EngineBase):
 
         Sections (``mnemo.orchestrator.SECTION_NAMES``; all unless ``sections`` names
         some): instructions and settings, the session's summary, its recent turns,
-        the user's relevant memories, entities, working memory and reference
-        passages. ``priorities`` changes their shares of the budget (defaults:
-        recent conversation 0.4, summary 0.2, entities 0.15, memories 0.15, working
-        memory 0.1, instructions 0.1, documents 0.1). Sections are gathered
-        concurrently (``parallel``); one that fails or takes over
-        ``section_timeout`` seconds is reported in the result, not raised. Bad
+        the user's relevant memories, the relevant past turns of the user's other
+        sessions (verbatim, with date and session), entities, working memory and
+        reference passages. ``priorities`` changes their shares of the budget
+        (defaults: recent conversation 0.4, summary 0.2, entities 0.15, memories
+        0.15, past turns 0.15, working memory 0.1, instructions 0.1, documents 0.1).
+        Sections are gathered concurrently (``parallel``); one that fails or takes
+        over ``section_timeout`` seconds is reported in the result, not raised. Bad
         input raises ``InvalidInput``.
         """
         request = ContextRequest(
@@ -52,6 +55,7 @@ class ContextMethods(EngineBase):
         )
         return await self.context_for(request, parallel=parallel, section_timeout=section_timeout)
 
+    @read_only
     async def context_for(
         self,
         request: ContextRequest,

@@ -9,13 +9,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from mnemo._lazy import Opening, OpensOnUse
+from mnemo.core.formats import require_format, to_format
 from mnemo.core.messages import MessageHit, MessageRecord
 from mnemo.core.tokens import default_token_counter
 from mnemo.core.validation import require_scope_id, require_timestamp
 from mnemo.engine.base import EngineBase
+from mnemo.engine.reads import read_only
 from mnemo.health import HealthReport, check_dependencies
 from mnemo.kinds.buffer import BufferPolicy, ConversationBuffer
 from mnemo.kinds.messages import MessageService, message_hit
@@ -71,21 +73,56 @@ class ConversationMethods(EngineBase):
         user_id: str,
         session_id: str | None = None,
         agent_id: str | None = None,
+        format: str | None = None,
     ) -> builtins.list[str]:
         """Store conversation turns verbatim (all or none); their ids in input order.
 
         Each message has ``role`` (user, assistant, tool, system) and ``content``,
         optionally ``name``, ``tool_calls`` (assistant), ``tool_results`` (tool),
         ``metadata``, ``created_at``, ``turn_number``, ``idempotency_key``,
-        ``agent_id``. Without ``session_id`` turns go to the session ``"default"``.
-        A retried message with the same ``idempotency_key`` is not stored twice.
+        ``agent_id``. Messages may also be as OpenAI chat, Anthropic Messages or
+        OpenAI Responses produce them (dicts or the SDKs' objects), detected per
+        message or named by ``format`` (``"openai"``, ``"anthropic"``,
+        ``"responses"``, ``"mnemo"``); they come back unchanged from
+        ``list_messages(format=...)``. Without ``session_id`` turns go to the
+        session ``"default"``. A retried message with the same ``idempotency_key``
+        is not stored twice.
         """
         scope = self._scope(user_id, agent_id, session_id)
         await self._ready()
         with self.observers.timed("messages.add"):
-            records = await self._messages.add(scope, messages)
+            records = await self._messages.add(scope, messages, fmt=format)
         return [r.id for r in records]
 
+    @overload
+    async def list_messages(
+        self,
+        *,
+        user_id: str,
+        session_id: str | None = ...,
+        agent_id: str | None = ...,
+        roles: Sequence[str] | None = ...,
+        limit: int = ...,
+        after_turn: int | None = ...,
+        newest_first: bool = ...,
+        format: Literal["mnemo"] | None = ...,
+    ) -> builtins.list[MessageRecord]: ...
+
+    @overload
+    async def list_messages(
+        self,
+        *,
+        user_id: str,
+        session_id: str | None = ...,
+        agent_id: str | None = ...,
+        roles: Sequence[str] | None = ...,
+        limit: int = ...,
+        after_turn: int | None = ...,
+        newest_first: bool = ...,
+        format: Literal["openai", "anthropic", "responses"],
+    ) -> builtins.list[dict[str, Any]]: ...
+
+    @read_only
     async def list_messages(
         self,
         *,
@@ -96,15 +133,29 @@ class ConversationMethods(EngineBase):
         limit: int = 100,
         after_turn: int | None = None,
         newest_first: bool = False,
-    ) -> builtins.list[MessageRecord]:
+        format: str | None = None,
+    ) -> builtins.list[MessageRecord] | builtins.list[dict[str, Any]]:
         """Turns of a session by turn number (or of every session by time), ``limit`` at a
-        time; ``after_turn`` continues a listing (for pages with cursors: ``m.messages.page``)."""
+        time; ``after_turn`` continues a listing (for pages with cursors: ``m.messages.page``).
+
+        ``MessageRecord`` objects, or with ``format`` (``"openai"``, ``"anthropic"``,
+        ``"responses"``) that provider's messages, oldest first (the newest ``limit``
+        with ``newest_first``), ready to send: a turn
+        from that format as it came, tool results never without their calls (a listing
+        starts after a leading result and ends after the results of its last calls).
+        """
         scope = self._scope(user_id, agent_id, session_id)
+        fmt = require_format(format)
         await self._ready()
-        return await self._messages.list(
+        records = await self._messages.list(
             scope, roles=roles, limit=limit, after_turn=after_turn, newest_first=newest_first
         )
+        if fmt in (None, "mnemo"):
+            return records
+        oldest_first = records[::-1] if newest_first else records
+        return to_format(await self._messages.paired(scope, oldest_first), fmt)
 
+    @read_only
     async def search_messages(
         self,
         query: str,

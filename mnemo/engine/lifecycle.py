@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from mnemo.core.formats import require_format
 from mnemo.core.records import AddResult, MemoryRecord, Scope
 from mnemo.core.turn_input import MEMORY_ONLY_FIELDS, as_turns, message_ids_of, turn_as_note
 from mnemo.core.validation import require_scope_id
@@ -174,8 +175,10 @@ class LifecycleMethods(EngineBase):
         infer: bool,
         wait: bool,
         memory_fields: Mapping[str, Any],
+        fmt: str | None = None,
     ) -> AddResult:
         """``add`` of turns: extracted with ``infer``, else each turn stored as a note."""
+        fmt = require_format(fmt)
         turns = as_turns(content, memory_fields)
         if infer:
             unused = [k for k in MEMORY_ONLY_FIELDS if memory_fields.get(k) not in (None, "note")]
@@ -184,21 +187,26 @@ class LifecycleMethods(EngineBase):
                     f"{unused} describe one stored memory; with infer=True extraction "
                     "decides what memories the turns hold"
                 )
-            return await self._add_turns(scope, turns, wait=wait)
-        notes = [turn_as_note(turn, index) for index, turn in enumerate(turns)]
+            return await self._add_turns(scope, turns, wait=wait, fmt=fmt)
+        notes = [turn_as_note(turn, index, fmt) for index, turn in enumerate(turns)]
         await self._ready()
         records = await self._memories.add_many(scope, notes, contextual=True)
         return AddResult(ids=[r.id for r in records], memories=records)
 
     async def _add_turns(
-        self, scope: Scope, messages: Sequence[Mapping[str, Any]], *, wait: bool
+        self,
+        scope: Scope,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        wait: bool,
+        fmt: str | None = None,
     ) -> AddResult:
         """Store turns, register them for extraction and defer the job, all in one commit."""
         tenant, user = scope.tenant_id, scope.user_id
         await self._ready()
         # Embedded by the extraction job: storing turns stays a plain insert.
         appended = await self._messages.append(
-            scope, messages, extraction=extract_job(tenant, user), embed=False
+            scope, messages, extraction=extract_job(tenant, user), embed=False, fmt=fmt
         )
         ids = [r.id for r in appended.records]
         self._mark_pending(tenant, appended.ledger_seq)
@@ -328,11 +336,14 @@ class LifecycleMethods(EngineBase):
 
     async def job_stats(self, *, user_id: str | None = None) -> dict[str, Any]:
         """Extraction turns per status (and how many came from a reply cut off by the
-        model's token limit), jobs per queue and status, recent failures, workers."""
+        model's token limit), jobs per queue and status, recent failures, and the live
+        workers on the database (this process's own included, counted once)."""
         user = require_scope_id(user_id, "user_id", required=False)
         await self._ready()
         window = self.config.lifecycle.stalled_after_seconds
         failed = await self._jobs.failed_jobs(QUEUES)
+        in_process = self._runner is not None and self._runner.running
+        live = await self._jobs.live_workers(heartbeat_within=window)
         return {
             "extraction": await self._extractions.counts(self.config.tenant_id, user),
             "extraction_truncated": await self._extractions.count_truncated(
@@ -343,8 +354,9 @@ class LifecycleMethods(EngineBase):
                 {"id": j.id, "task": j.task, "args": j.args, "attempts": j.attempts, "at": j.at}
                 for j in failed
             ],
-            "live_workers": await self._jobs.live_workers(heartbeat_within=window),
-            "in_process_worker": self._runner is not None and self._runner.running,
+            # The in-process worker has a heartbeat row like any other once it started.
+            "live_workers": max(live, 1) if in_process else live,
+            "in_process_worker": in_process,
         }
 
     async def summarize_later(
@@ -387,11 +399,13 @@ class LifecycleMethods(EngineBase):
     async def flush(self) -> None:
         """Write buffered access statistics and cache entries now, and wait for every
         extraction this engine queued, and any queued before it in the same tenant
-        (``WaitTimeout`` after ``wait_timeout_seconds``)."""
+        (``WaitTimeout`` after ``wait_timeout_seconds``). With read replicas, reads that
+        follow see all of it (read-your-writes)."""
         await self._ready()
         await self._writer.flush()
         await flush_reads(self._working_store, self._working_reads)
         await self._flush_jobs()
+        await self.db.mark_writes(self.config.tenant_id)
 
     # -- what jobs call back ---------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from mnemo.core.validation import (
 )
 from mnemo.engine.kinds import KindViews
 from mnemo.engine.lifecycle import LifecycleMethods
+from mnemo.engine.reads import read_only
 from mnemo.errors import NotFound
 from mnemo.retrieval.sources import merge_sources, require_sources
 from mnemo.store.postgres.filters import scope_fragment
@@ -48,6 +49,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
         importance: float = 0.5,
         embedding: Sequence[float] | None = None,
         wait: bool = False,
+        format: str | None = None,
     ) -> AddResult:
         """Store ``content`` as one memory of ``user_id`` and return its id.
 
@@ -57,15 +59,19 @@ class MemoryMethods(KindViews, LifecycleMethods):
         one transaction; it returns at once with the turns' ids, and a worker
         distils and reconciles the memories. ``wait=True`` (or ``flush()``) waits
         for that; ``AddResult.extraction`` tells each turn's state. Without
-        ``infer``, a text is one memory and each turn becomes a note.
+        ``infer``, a text is one memory and each turn becomes a note. Turns may be
+        in a provider's format, as ``add_messages`` takes them (``format``). With read
+        replicas, ``wait=True`` also means the user's reads that follow see what was
+        added (read-your-writes).
         """
         if infer or not isinstance(content, str):
             fields = {"metadata": metadata, "created_at": created_at, "kind": kind,
                       "embedding": embedding}  # fmt: skip
-            return await self._add_conversation(
+            result = await self._add_conversation(
                 content, scope=self._scope(user_id, agent_id, session_id), infer=bool(infer),
-                wait=bool(wait), memory_fields=fields,
+                wait=bool(wait), memory_fields=fields, fmt=format,
             )  # fmt: skip
+            return await self._readable(result, user_id, wait=bool(wait))
         item = {
             "content": content,
             "metadata": metadata,
@@ -82,7 +88,15 @@ class MemoryMethods(KindViews, LifecycleMethods):
             session_id=session_id,
             contextual=False,
         )
-        return AddResult(ids=[r.id for r in records], memories=records)
+        return await self._readable(
+            AddResult(ids=[r.id for r in records], memories=records), user_id, wait=bool(wait)
+        )
+
+    async def _readable(self, result: AddResult, user_id: str, *, wait: bool) -> AddResult:
+        """``result``; with ``wait``, once reads of the user see it (on a read replica too)."""
+        if wait:
+            await self.db.mark_writes(self.config.tenant_id, user_id)
+        return result
 
     async def add_many(
         self,
@@ -114,6 +128,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
         )
         return [r.id for r in records]
 
+    @read_only
     async def search(
         self,
         query: str,
@@ -138,6 +153,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
             where = scope_fragment(scope, kinds=checked_kinds, filters=parsed_filters, as_of=when)
             return await self._search.search(scope, query, where, limit=limit, now=when)
 
+    @read_only
     async def get(self, memory_id: str, *, user_id: str | None = None) -> MemoryRecord:
         """The memory with this id, or ``NotFound``.
 
@@ -149,6 +165,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
         await self._ready()
         return await self._store.get(self.config.tenant_id, memory_id, user_id=owner)
 
+    @read_only
     async def list(
         self,
         *,
@@ -203,6 +220,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
         await self._ready()
         await self._store.delete(self.config.tenant_id, memory_id, user_id=owner)
 
+    @read_only
     async def history(
         self, memory_id: str, *, user_id: str | None = None
     ) -> builtins.list[MemoryEvent]:
@@ -234,6 +252,7 @@ class MemoryMethods(KindViews, LifecycleMethods):
 
     # -- several sources -------------------------------------------------------------------
 
+    @read_only
     async def search_all(
         self,
         query: str,

@@ -9,6 +9,7 @@ from typing import Any
 from mnemo.core.records import Scope
 from mnemo.core.validation import require_scope_id
 from mnemo.engine.base import EngineBase
+from mnemo.engine.reads import read_only
 from mnemo.errors import Forbidden
 from mnemo.store.cache import cache_namespace
 
@@ -39,6 +40,7 @@ class UserDataMethods(EngineBase):
         except Forbidden as exc:
             logger.info("scope indexes of a deleted user are left to the sweep: %s", exc)
 
+    @read_only
     async def stats(self, user_id: str) -> dict[str, Any]:
         """A user's rows per table and a summary of their memories (counts, kinds, dates)."""
         scope = self._scope(user_id, None, None)

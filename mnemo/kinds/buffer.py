@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mnemo.core.formats import paired, prompt_messages, require_format
 from mnemo.core.message_checks import search_text
 from mnemo.core.messages import MessageRecord, record_from_json, record_to_json
 from mnemo.core.records import Scope
@@ -107,16 +108,20 @@ class ConversationBuffer:
             records = [r for r in records if r.created_at >= since]
         return self._fitted(session.session_id, records, last_activity)
 
-    async def get_context(self, scope: Scope) -> dict[str, Any]:
-        """The window ready for a prompt: ``messages`` (role, content, tools, ...),
-        ``tokens``, ``expired``, ``last_activity``, the policy and the session."""
+    async def get_context(self, scope: Scope, *, fmt: str | None = None) -> dict[str, Any]:
+        """The window ready for a prompt: ``messages`` (role, content, tools, ...; with
+        ``fmt`` a provider's messages, the window starting after any tool result whose
+        call it does not hold), ``tokens``, ``expired``, ``last_activity``, the policy
+        and the session."""
+        fmt = require_format(fmt)
         window = await self.window(scope)
+        kept = window.messages if fmt is None else paired(window.messages)
         return {
             "session_id": window.session_id,
             "user_id": scope.user_id,
-            "messages": [m.for_prompt() for m in window.messages],
-            "message_count": len(window.messages),
-            "tokens": window.tokens,
+            "messages": prompt_messages(kept, fmt),
+            "message_count": len(kept),
+            "tokens": sum(m.token_count for m in kept),
             "window_type": self.policy.window_type,
             "window_size": self.policy.window_size,
             "ttl_seconds": self.policy.ttl_seconds,
@@ -196,7 +201,7 @@ def fit_newest(
 
 def truncate_turn(record: MessageRecord, budget: int, counter: TokenCounter) -> MessageRecord:
     """The turn cut to ``budget`` tokens: its text (content, then tool lines) truncated,
-    the structured tool fields dropped, ``metadata["truncated"]`` set."""
+    the structured tool fields and provider form dropped, ``metadata["truncated"]`` set."""
     text = search_text(record.content, record.tool_calls, record.tool_results)
     content = counter.truncate(text, budget)
     return replace(
@@ -204,6 +209,7 @@ def truncate_turn(record: MessageRecord, budget: int, counter: TokenCounter) -> 
         content=content,
         tool_calls=None,
         tool_results=None,
+        source=None,
         token_count=counter.count(content),
         metadata={**record.metadata, "truncated": True},
     )

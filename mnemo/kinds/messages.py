@@ -20,8 +20,9 @@ from typing import Any
 
 from mnemo.config import Limits
 from mnemo.core.filters import parse_filters
+from mnemo.core.formats import batch_formats, paired, plain, read_message, require_format
 from mnemo.core.ids import new_id, parse_id
-from mnemo.core.message_checks import check_message, search_text
+from mnemo.core.message_checks import search_text
 from mnemo.core.messages import (
     DEFAULT_SESSION,
     ROLES,
@@ -44,6 +45,8 @@ from mnemo.store.postgres.jobs import JobRequest
 from mnemo.store.postgres.messages import Appended, Keyset, MessageStore, SessionRef
 
 MAX_PAGE = 1_000
+#: How many turns after a listing may be added to give its last calls their results.
+MAX_PAIRING_TURNS = 64
 #: Seconds a session view lives in an in-process cache (other processes' writes go unheard).
 LOCAL_VIEW_TTL = 5.0
 message_hit = scored_hit(MessageHit)
@@ -94,16 +97,17 @@ class MessageService:
         return self._store
 
     async def add(
-        self, scope: Scope, messages: Sequence[Mapping[str, Any]]
+        self, scope: Scope, messages: Sequence[Mapping[str, Any]], *, fmt: str | None = None
     ) -> builtins.list[MessageRecord]:
         """Store ``messages`` as the next turns of the scope's session, all or none.
 
-        Returns the stored records in input order. A message whose
-        ``idempotency_key`` the session already holds is not stored again; its
-        stored record comes back instead. Bad input raises ``InvalidInput`` and
-        stores nothing.
+        Messages may be mnemo's own or a provider's (``fmt``: ``openai``,
+        ``anthropic``, ``responses``; ``None`` detects each message's). Returns the
+        stored records in input order. A message whose ``idempotency_key`` the
+        session already holds is not stored again; its stored record comes back
+        instead. Bad input raises ``InvalidInput`` and stores nothing.
         """
-        return (await self.append(scope, messages)).records
+        return (await self.append(scope, messages, fmt=fmt)).records
 
     async def append(
         self,
@@ -112,16 +116,18 @@ class MessageService:
         *,
         extraction: JobRequest | None = None,
         embed: bool = True,
+        fmt: str | None = None,
     ) -> Appended:
         """``add``, and with ``extraction`` the turns registered for extraction and the
         job deferred in the same transaction (``Appended.ledger_seq`` says where in the
         ledger). Without ``embed`` the turns are stored with no vector (found by words
         only) until ``embed_pending`` gives them one.
         """
-        prepared = self.prepare(scope, messages)
+        prepared = self.prepare(scope, messages, fmt=fmt)
         if not prepared:
             return Appended([])
         session = session_of(scope)
+        prepared = await self._answered(session, prepared)
         if embed:
             prepared = await self._embedded(session, prepared)
         appended = await self._store.append(
@@ -131,16 +137,23 @@ class MessageService:
         return appended
 
     def prepare(
-        self, scope: Scope, messages: Sequence[Mapping[str, Any]]
+        self, scope: Scope, messages: Sequence[Mapping[str, Any]], *, fmt: str | None = None
     ) -> builtins.list[NewMessage]:
-        """Validated ``NewMessage`` objects for a batch (not yet numbered or embedded)."""
+        """Validated ``NewMessage`` objects for a batch (not yet numbered or embedded);
+        a tool result's search text names the call of the batch it answers."""
         if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
             raise InvalidInput("messages must be a list of objects with 'role' and 'content'")
         if len(messages) > self._limits.max_batch:
             raise InvalidInput(
                 f"at most {self._limits.max_batch} messages per call, got {len(messages)}"
             )
-        prepared = [self._prepare_one(scope, item, i) for i, item in enumerate(messages)]
+        items = [plain(item) for item in messages]
+        formats = batch_formats(items, require_format(fmt))
+        prepared = [
+            self._prepare_one(scope, item, i, f)
+            for i, (item, f) in enumerate(zip(items, formats, strict=True))
+        ]
+        prepared = self._described(prepared, _calls_by_id(prepared))
         _unique([m.idempotency_key for m in prepared], "idempotency_key")
         _unique([m.turn_number for m in prepared], "turn_number")
         return prepared
@@ -164,6 +177,27 @@ class MessageService:
             raise InvalidInput("after_turn needs a session_id")
         after = None if after_turn is None else Keyset(turn=_turn(after_turn, "after_turn"))
         return await self._page(scope, roles, limit, after, newest_first)
+
+    async def paired(
+        self, scope: Scope, records: builtins.list[MessageRecord]
+    ) -> builtins.list[MessageRecord]:
+        """A listing (oldest first) whose edges cut no call from its results: leading
+        results are left out, and in a session the turns holding the results of its
+        last calls are added (at most ``MAX_PAIRING_TURNS``)."""
+        records = paired(records)
+        pending = _pending_calls(records)
+        if not pending or scope.session_id is None:
+            return records
+        last = records[-1].turn_number
+        following = await self._store.turn_range(
+            session_of(scope), last, last + MAX_PAIRING_TURNS, limit=MAX_PAIRING_TURNS
+        )
+        for record in following:
+            if not set(_result_ids(record)) & pending:
+                break
+            records.append(record)
+            pending -= set(_result_ids(record))
+        return records
 
     async def page(
         self,
@@ -274,11 +308,12 @@ class MessageService:
             newest=totals["newest"],
         )
 
-    def _prepare_one(self, scope: Scope, item: object, index: int) -> NewMessage:
+    def _prepare_one(self, scope: Scope, item: object, index: int, fmt: str | None) -> NewMessage:
         limits = self._limits
-        fields = check_message(
+        fields = read_message(
             item,
             index,
+            fmt,
             max_chars=limits.max_content_chars,
             max_metadata_bytes=limits.max_metadata_bytes,
         )
@@ -297,7 +332,38 @@ class MessageService:
             metadata=fields.metadata,
             created_at=fields.created_at,
             idempotency_key=fields.idempotency_key,
+            source=fields.source,
         )
+
+    async def _answered(
+        self, session: SessionRef, messages: builtins.list[NewMessage]
+    ) -> builtins.list[NewMessage]:
+        """The batch with each tool result described by the stored call it answers; a
+        provider's result that answers no call of the batch or the session is refused."""
+        batch = _calls_by_id(messages)
+        wanted = {i for m in messages for i in _result_ids(m)} - batch.keys()
+        if not wanted:
+            return messages
+        stored = await self._store.tool_calls(session, sorted(wanted))
+        for index, message in enumerate(messages):
+            unknown = [i for i in _result_ids(message) if i in wanted - stored.keys()]
+            if unknown and message.source is not None:
+                raise InvalidInput(
+                    f"message {index}: tool result for call {unknown[0]!r} answers no tool "
+                    "call of this batch or session"
+                )
+        return self._described(messages, {**stored, **batch})
+
+    def _described(
+        self, messages: builtins.list[NewMessage], calls: Mapping[str, dict[str, Any]]
+    ) -> builtins.list[NewMessage]:
+        out = builtins.list(messages)
+        for index, message in enumerate(messages):
+            if message.tool_results and calls:
+                text = search_text(message.content, message.tool_calls, message.tool_results, calls)
+                count = self._counter.count(text)
+                out[index] = replace(message, search_text=text, token_count=count)
+        return out
 
     async def embed_pending(self, tenant_id: str, user_id: str, *, batch: int = 64) -> int:
         """Give every turn of the user stored without a vector its (previous turn, turn)
@@ -386,6 +452,20 @@ def _turn(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInput(f"{name} must be a non-negative integer, got {value!r:.40}")
     return value
+
+
+def _calls_by_id(messages: Sequence[NewMessage]) -> dict[str, dict[str, Any]]:
+    return {str(c["id"]): c for m in messages for c in m.tool_calls or [] if c.get("id")}
+
+
+def _pending_calls(records: Sequence[MessageRecord]) -> set[str]:
+    """Ids of the calls in ``records`` that no later turn of them answers."""
+    calls = {str(c["id"]) for r in records for c in r.tool_calls or [] if c.get("id")}
+    return calls - {i for r in records for i in _result_ids(r)}
+
+
+def _result_ids(message: NewMessage | MessageRecord) -> builtins.list[str]:
+    return [str(r["tool_call_id"]) for r in message.tool_results or [] if r.get("tool_call_id")]
 
 
 def _unique(values: Sequence[object], name: str) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mnemo.core.formats import paired, prompt_messages, require_format
 from mnemo.core.messages import (
     MessageRecord,
     SessionSummary,
@@ -92,9 +93,11 @@ class ConversationSummary:
         """Unsummarised turns at which a fold is due."""
         return self.policy.buffer_window_size + self.policy.fold_every
 
-    async def add(self, scope: Scope, messages: Sequence[Mapping[str, Any]]) -> list[MessageRecord]:
+    async def add(
+        self, scope: Scope, messages: Sequence[Mapping[str, Any]], *, fmt: str | None = None
+    ) -> list[MessageRecord]:
         """Store turns (as ``MessageService.add``), then fold what left the buffer."""
-        records = await self._messages.add(scope, messages)
+        records = await self._messages.add(scope, messages, fmt=fmt)
         if records:
             last_turn = max(r.turn_number for r in records)
             summary = await self.summary(scope)
@@ -131,27 +134,30 @@ class ConversationSummary:
         return latest
 
     async def get_context(
-        self, scope: Scope, *, max_total_tokens: int | None = None
+        self, scope: Scope, *, max_total_tokens: int | None = None, fmt: str | None = None
     ) -> dict[str, Any]:
         """Summary and recent turns ready for a prompt, within ``max_total_tokens``.
 
         Keys: ``summary``, ``messages`` (oldest first), ``tokens`` (the total),
         ``summary_tokens``, ``message_tokens``, ``summarized_through_turn``,
         ``max_total_tokens``, ``summary_context_weight``, ``truncated``, and the
-        session and user.
+        session and user. With ``fmt`` the messages are a provider's, starting after
+        any tool result whose call the summary folded.
         """
+        fmt = require_format(fmt)
         total = self.policy.max_total_tokens if max_total_tokens is None else max_total_tokens
         _positive_int(total, "max_total_tokens")
         summary, recent = await self._current(scope)
         text = self._fit_summary(summary.content if summary else "", total)
         summary_tokens = self._counter.count(text)
         kept, truncated = fit_newest(recent, total - summary_tokens, self._counter)
+        kept = kept if fmt is None else paired(kept)
         message_tokens = sum(m.token_count for m in kept)
         return {
             "session_id": session_of(scope).session_id,
             "user_id": scope.user_id,
             "summary": text,
-            "messages": [m.for_prompt() for m in kept],
+            "messages": prompt_messages(kept, fmt),
             "tokens": summary_tokens + message_tokens,
             "summary_tokens": summary_tokens,
             "message_tokens": message_tokens,

@@ -10,7 +10,9 @@ request names another user). Tool calls then act for that user on
 
 The transport is stateless (any replica answers any request) and answers plain
 JSON. In the unauthenticated local mode, where no key stands between a browser
-and the port, the Host and Origin headers must be loopback ones (DNS rebinding).
+and the port, the service lets only loopback Host and Origin headers through, on
+every path (``mnemo.service.loopback``): the SDK's own check is therefore off.
+Each tool call is timed and counted by tool and outcome (``observe``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mnemo.core.validation import require_scope_id
 from mnemo.errors import Forbidden, InvalidInput, MnemoError, Unauthenticated
 from mnemo.mcp.identity import Caller
-from mnemo.mcp.server import build_server
+from mnemo.mcp.server import ToolObserver, build_server
 from mnemo.mcp.tools import ToolLimits
 from mnemo.service.auth import Principal, presented_key
 from mnemo.service.errors import error_response
@@ -39,12 +41,7 @@ PATH = "/mcp"  # where mnemo.service.app mounts it (MCP_PATH)
 #: The header a tenant-wide key uses to name the user a request acts for.
 USER_HEADER = "X-Mnemo-User"
 _CALLER = "mnemo.mcp.caller"
-LOOPBACK_ONLY = TransportSecuritySettings(
-    enable_dns_rebinding_protection=True,
-    allowed_hosts=["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"],
-    allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
-)
-#: With API keys the key is what protects the endpoint; any Host may serve it.
+#: The service checks Host and Origin itself where that matters (the local mode).
 ANY_HOST = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
@@ -54,15 +51,14 @@ class McpEndpoint:
     #: The service's metrics label a request by ``scope["route"].path``.
     path = PATH
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, *, observe: ToolObserver | None = None) -> None:
         limits = ToolLimits(max_page_size=settings.max_page_size, max_turns=settings.max_batch)
-        self.server = build_server(caller_of_request, limits=limits)
-        security = LOOPBACK_ONLY if settings.auth_mode() == "none" else ANY_HOST
+        self.server = build_server(caller_of_request, limits=limits, observe=observe)
         self._transport: ASGIApp = self.server.streamable_http_app(
             streamable_http_path=PATH,
             stateless_http=True,
             json_response=True,
-            transport_security=security,
+            transport_security=ANY_HOST,
             max_request_body_size=settings.max_request_bytes,
         )
 

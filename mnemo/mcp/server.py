@@ -2,14 +2,19 @@
 
 Each description says when an agent should call the tool. Read tools are
 marked read-only, the two deletions destructive; none reaches outside mnemo.
+An ``observe`` callback hears of every call: the tool, ``ok`` or ``error`` (a
+refusal, arguments that fail validation, or a failure), and its seconds.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
 
 import mnemo
 from mnemo.mcp.identity import CallerResolver
@@ -84,14 +89,50 @@ TOOLS = (
 )  # fmt: skip
 
 
-def build_server(resolve: CallerResolver, *, limits: ToolLimits | None = None) -> MCPServer:
-    """An MCP server whose tools act for the caller ``resolve`` finds for each call."""
-    server: MCPServer = MCPServer(
+#: Hears of each tool call: ``(tool, outcome, seconds)``, outcome ``ok`` or ``error``.
+ToolObserver = Callable[[str, str, float], None]
+#: The tool label of a call naming no tool of the server (bounded label values).
+UNKNOWN_TOOL = "unknown"
+_NAMES = frozenset(spec.name for spec in TOOLS)
+
+
+class ObservedServer(MCPServer):
+    """An ``MCPServer`` that reports each tool call to an observer."""
+
+    def __init__(self, *args: Any, observe: ToolObserver, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._observe = observe
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> Any:
+        start, outcome = time.perf_counter(), "error"
+        try:
+            result = await super().call_tool(name, arguments, context)
+            if not (isinstance(result, CallToolResult) and result.is_error):
+                outcome = "ok"
+            return result
+        finally:
+            tool = name if name in _NAMES else UNKNOWN_TOOL
+            self._observe(tool, outcome, time.perf_counter() - start)
+
+
+def build_server(
+    resolve: CallerResolver,
+    *,
+    limits: ToolLimits | None = None,
+    observe: ToolObserver | None = None,
+) -> MCPServer:
+    """An MCP server whose tools act for the caller ``resolve`` finds for each call;
+    ``observe`` hears of every tool call."""
+    options: dict[str, Any] = {} if observe is None else {"observe": observe}
+    server: MCPServer = (MCPServer if observe is None else ObservedServer)(
         "mnemo",
         title="mnemo memory",
         version=mnemo.__version__,
         instructions=INSTRUCTIONS,
         log_level="WARNING",  # it configures logging only where nothing has (basicConfig)
+        **options,
     )
     tools = MemoryTools(resolve, limits)
     for spec in TOOLS:

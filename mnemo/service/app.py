@@ -5,7 +5,8 @@ Routes live under ``/api/v1`` (see ``routes``), Prometheus metrics at
 the MCP tools at ``/mcp`` when the ``mcp`` extra is installed (``mnemo.mcp.http``).
 The lifespan opens one engine for all tenants and closes it after the last
 in-flight request (uvicorn waits for those on SIGTERM), flushing buffered
-statistics.
+statistics. Without API keys (the local mode) every path answers loopback
+``Host`` and ``Origin`` headers only (``mnemo.service.loopback``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mnemo.service.deps import StateDep
 from mnemo.service.errors import install_error_handlers
 from mnemo.service.inspector import mount_inspector
 from mnemo.service.limits import BodyLimitMiddleware
+from mnemo.service.loopback import LoopbackOnlyMiddleware
 from mnemo.service.metrics import MetricsMiddleware, ServiceMetrics
 from mnemo.service.routes import api_routers
 from mnemo.service.settings import ServiceSettings
@@ -50,7 +52,7 @@ def create_app(
     settings.auth_mode()  # refuse an unsafe configuration before serving anything
 
     metrics = ServiceMetrics()
-    mcp = _mcp_endpoint(settings)
+    mcp = _mcp_endpoint(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,18 +83,20 @@ def create_app(
         max_bytes=settings.max_request_bytes,
         max_import_bytes=settings.max_import_bytes,
     )
+    if settings.auth_mode() == "none":  # no key protects the port from web pages
+        app.add_middleware(LoopbackOnlyMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
 
-def _mcp_endpoint(settings: ServiceSettings) -> McpEndpoint | None:
+def _mcp_endpoint(settings: ServiceSettings, metrics: ServiceMetrics) -> McpEndpoint | None:
     """The MCP endpoint, when the ``mcp`` extra is installed."""
     try:
         from mnemo.mcp.http import McpEndpoint
     except ImportError:
         logger.info("no MCP endpoint at %s: pip install 'mnemo[mcp]' to serve one", MCP_PATH)
         return None
-    return McpEndpoint(settings)
+    return McpEndpoint(settings, observe=metrics.observe_tool)
 
 
 async def _metrics(state: StateDep) -> Response:

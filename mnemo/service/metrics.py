@@ -1,6 +1,8 @@
 """Prometheus metrics of one service instance, on its own registry.
 
-Request count and latency by route come from ``MetricsMiddleware``; retrieval and
+Request count and latency by route come from ``MetricsMiddleware`` (every MCP
+request is one ``/mcp`` route; its tool calls are counted and timed by tool and
+outcome through ``observe_tool``); retrieval and
 other engine timings from the engine's observers; embedding and LLM latency and
 tokens from ``InstrumentedEmbedder`` / ``InstrumentedLLM`` wrapped around the
 configured providers; cache hits and misses are read from the cache at scrape.
@@ -105,6 +107,19 @@ class ServiceMetrics:
             "JSON replies cut off by max_tokens and accepted after repair (their tail is lost)",
             registry=registry,
         )
+        self.mcp_tool_calls = Counter(
+            "mnemo_mcp_tool_calls",
+            "MCP tool calls by tool and outcome (ok, or error: refused, invalid or failed)",
+            ["tool", "outcome"],
+            registry=registry,
+        )
+        self.mcp_tool_seconds = Histogram(
+            "mnemo_mcp_tool_duration_seconds",
+            "MCP tool call latency",
+            ["tool"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.auth_failures = Counter("mnemo_auth_failures", "Rejected API keys", registry=registry)
         self.rate_limited = Counter(
             "mnemo_rate_limited", "Requests over a key's rate", registry=registry
@@ -117,6 +132,11 @@ class ServiceMetrics:
     def observe_engine(self, name: str, seconds: float) -> None:
         """An engine observer: records every timing the engine emits."""
         self.engine_seconds.labels(name).observe(seconds)
+
+    def observe_tool(self, tool: str, outcome: str, seconds: float) -> None:
+        """An MCP tool observer (``mnemo.mcp.server.ToolObserver``)."""
+        self.mcp_tool_calls.labels(tool, outcome).inc()
+        self.mcp_tool_seconds.labels(tool).observe(seconds)
 
     def subscribe(self, observers: Observers) -> None:
         observers.add(self.observe_engine)

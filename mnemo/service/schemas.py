@@ -145,6 +145,12 @@ class SearchOut(BaseModel):
     user_id: str
     query: str
     results: list[SearchHitOut]
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="how much each signal (relevance, recency, access, confidence, "
+        "importance) counts in every result's score, normalised to sum to 1: "
+        "score = sum(weights[name] * scores[name])",
+    )
 
 
 class CreatedOut(BaseModel):
@@ -236,6 +242,12 @@ class ConversationOut(BaseModel):
     context_tokens: int
 
 
+#: A message as a provider's SDK writes it (checked by the engine, errors name the field).
+ProviderMessage = dict[str, Any]
+MessageFormat = Literal["mnemo", "openai", "anthropic", "responses"]
+ProviderFormat = Literal["openai", "anthropic", "responses"]
+
+
 class MessageIn(Strict):
     """One conversation turn, as ``AsyncMemory.add_messages`` takes it."""
 
@@ -252,13 +264,17 @@ class MessageIn(Strict):
 
 
 class MessageBatch(Strict):
-    """``POST /messages``: turns of one session, stored all or none."""
+    """``POST /messages``: turns of one session, stored all or none; mnemo's own or as
+    OpenAI chat, Anthropic Messages or OpenAI Responses write them."""
 
     user_id: ScopeId
     session_id: ScopeId | None = None
     agent_id: ScopeId | None = None
-    messages: Annotated[list[MessageIn], Field(min_length=1, max_length=1000)]
+    messages: Annotated[list[MessageIn | ProviderMessage], Field(min_length=1, max_length=1000)]
     infer: bool = Field(default=False, description="queue extraction of memories")
+    format: MessageFormat | None = Field(
+        default=None, description="the messages' format; by default detected per message"
+    )
 
 
 class ValueIn(Strict):

@@ -128,6 +128,19 @@ class Browser:
 
     page: Any
     errors: list[str] = field(default_factory=list)
+    refusals: list[tuple[int, str]] = field(default_factory=list)
+
+    def expect_refusal(self, status: int, url_part: str) -> None:
+        """The test provokes ``status`` from a URL containing ``url_part``: the failed
+        request and the console's report of it are not errors."""
+        self.refusals.append((status, url_part))
+
+    def unexpected_errors(self) -> list[str]:
+        return [
+            error
+            for error in self.errors
+            if not any(str(status) in error and part in error for status, part in self.refusals)
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +179,7 @@ def browser(chromium: Any) -> Iterator[Browser]:
     )
     try:
         yield seen
-        assert seen.errors == [], f"console errors: {seen.errors}"
+        assert seen.unexpected_errors() == [], f"console errors: {seen.errors}"
     finally:
         context.close()
 

@@ -23,6 +23,14 @@ HOSTILE = (
 )
 #: User ids travel in URL paths, where "/" cannot appear (it would split the path).
 HOSTILE_USER = '<img src=x onerror="window.__pwned=4">mallory'
+#: The same for session ids and setting keys, which are path segments too.
+HOSTILE_SESSION = '<svg onload="window.__pwned=5">chat'
+HOSTILE_KEY = '<img src=x onerror="window.__pwned=6">tone'
+#: A document of markup: its name, title, headings and passages must stay text.
+HOSTILE_DOCUMENT = (
+    '# <img src=x onerror="window.__pwned=7">Guide\n\n'
+    "<script>window.__pwned=8</script> The onerror guide covers hostile markup.\n"
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,10 @@ class Seeded:
     berlin: str
     hostile: str
     failed_turn: str
+    #: Mallory's (HOSTILE_USER's) memory of hostile text and metadata.
+    mallory: str = ""
+    #: A memory of user zed in another tenant, which the seeded tenant's key never reads.
+    zed: str = ""
 
 
 def user_turn(content: str, when: datetime) -> dict[str, object]:
@@ -77,8 +89,31 @@ async def seed(config: MnemoConfig, failed: str) -> Seeded:
         await m.add("Bob's only note: call the bank.", user_id="bob")
         await m.add("Carol keeps bees.", user_id="carol")
         await m.add("A note of a user with a hostile id.", user_id=HOSTILE_USER)
-        await m.for_tenant("other").add("zed's secret: the vault code is 7731", user_id="zed")
+        mallory = await seed_hostile(m)
+        zed = await m.for_tenant("other").add("zed's secret: the vault code is 7731",
+                                              user_id="zed")  # fmt: skip
         await m.flush()
     paris = first.memories[0].id
     berlin = next(r.id for r in second.memories if "Berlin" in r.content)
-    return Seeded(paris=paris, berlin=berlin, hostile=hostile.id, failed_turn=failed)
+    return Seeded(paris=paris, berlin=berlin, hostile=hostile.id, failed_turn=failed,
+                  mallory=mallory, zed=zed.id)  # fmt: skip
+
+
+async def seed_hostile(m: AsyncMemory) -> str:
+    """Hostile text in every place the inspector shows for HOSTILE_USER: a memory (and its
+    metadata), a session (id, turns, tool call, extraction), a document, a setting (key,
+    value, actor, reason). Returns the memory's id."""
+    user = HOSTILE_USER
+    memory = await m.add(HOSTILE, user_id=user, kind="note", metadata={"<b>tag</b>": HOSTILE})
+    await m.add(
+        [{"role": "user", "name": HOSTILE_USER, "content": "My onerror question: " + HOSTILE},
+         {"role": "assistant", "content": HOSTILE, "tool_calls": [{"id": "call_h",
+          "type": "function", "function": {"name": "lookup", "arguments": HOSTILE}}]},
+         {"role": "tool", "content": HOSTILE, "tool_results": [
+             {"tool_call_id": "call_h", "name": "lookup", "output": HOSTILE}]}],
+        user_id=user, session_id=HOSTILE_SESSION, infer=True, wait=True,
+    )  # fmt: skip
+    await m.documents.load("<b>onerror</b>.md", HOSTILE_DOCUMENT, user_id=user, title=HOSTILE)
+    for value in ("plain", HOSTILE):
+        await m.settings.set(HOSTILE_KEY, value, user_id=user, actor=HOSTILE, reason=HOSTILE)
+    return memory.id

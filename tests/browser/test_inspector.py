@@ -7,13 +7,19 @@ The tests share one seeded server and run in this order; those that change data
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 
-from tests.browser.conftest import Browser, Inspector, screenshot
-from tests.browser.seed import HOSTILE, HOSTILE_USER
+from tests.browser.conftest import Browser, Inspector, screenshot, serving
+from tests.browser.seed import HOSTILE, HOSTILE_KEY, HOSTILE_SESSION, HOSTILE_USER
 from tests.support.tiers import required_tiers
 
 # Without Playwright the module skips, unless the browser tier is required (CI).
@@ -52,22 +58,45 @@ def test_the_key_is_asked_for_kept_for_the_session_only_and_forgotten(
     assert page.evaluate("() => sessionStorage.length") == 0
 
 
+#: Elements the hostile text would have made, had any of it been parsed as markup.
+INJECTED = "img, script, svg, iframe, b, a[href^=javascript], [onerror], [onload]"
+
+
+def hostile_pages(inspector: Inspector) -> list[tuple[str, str, str]]:
+    """Every page that shows stored text, as (route, element that shows it, text expected
+    there), each showing hostile text stored for alice or for mallory (HOSTILE_USER)."""
+    user, session, key = (quote(x, safe="") for x in (HOSTILE_USER, HOSTILE_SESSION, HOSTILE_KEY))
+    mallory = f"#/user/{user}"
+    return [
+        ("#/", "a.user-link:has-text('mallory')", HOSTILE_USER),
+        ("#/user/alice/memories", "a.memory-link >> text=onerror", HOSTILE),
+        (f"#/memory/{inspector.seeded.hostile}", "#memory-content", HOSTILE),
+        (f"#/memory/{inspector.seeded.mallory}", ".facts", "<b>tag</b>"),
+        ("#/user/alice/settings?key=voice", "#setting-history", "onerror"),
+        ("#/user/alice/conversations/trip", "#turns", "find_trails"),
+        (f"{mallory}/memories", "#user-id", HOSTILE_USER),
+        (f"{mallory}/search?q=onerror%20click", "#search-results", HOSTILE),
+        (f"{mallory}/context?q=onerror%20click&max_tokens=400", "#context-text", HOSTILE),
+        (f"{mallory}/conversations", "a.session-link", HOSTILE_SESSION),
+        (f"{mallory}/conversations/{session}", "#turns", "My onerror question"),
+        (f"{mallory}/documents?q=onerror%20guide", "#document-results", "__pwned=8"),
+        (f"{mallory}/documents", "table.grid", "<b>onerror</b>.md"),
+        (f"{mallory}/settings", "a.setting-link", HOSTILE_KEY),
+        (f"{mallory}/settings?key={key}", "#setting-history", HOSTILE),
+        (f"#/queue?status=done&user_id={user}", "tr.queued >> nth=0", "onerror"),
+    ]
+
+
 def test_hostile_stored_content_stays_inert_text(browser: Browser, inspector: Inspector) -> None:
     page = browser.page
     sign_in(browser, inspector)
-    expect(page.locator("a.user-link", has_text="mallory")).to_have_text(HOSTILE_USER)
-    page.goto(inspector.url("#/user/alice/memories"))
-    expect(page.locator("a.memory-link", has_text="onerror")).to_have_text(HOSTILE)
-    page.goto(inspector.url(f"#/memory/{inspector.seeded.hostile}"))
-    expect(page.locator("#memory-content")).to_have_text(HOSTILE)
-    page.goto(inspector.url("#/user/alice/settings?key=voice"))
-    expect(page.locator("#setting-history")).to_contain_text("onerror")
-    page.goto(inspector.url("#/user/alice/conversations/trip"))
-    expect(page.locator("#turns")).to_contain_text("find_trails")
-    page.goto(inspector.url(f"#/user/{quote(HOSTILE_USER, safe='')}/memories"))
-    expect(page.locator("#user-id")).to_have_text(HOSTILE_USER)
-    assert page.evaluate("() => window.__pwned") is None
-    assert page.locator("main img, main script, main b, main a[href^=javascript]").count() == 0
+    for hash_route, where, text in hostile_pages(inspector):
+        page.goto(inspector.url(hash_route))
+        expect(page.locator(where).first, hash_route).to_contain_text(text)
+        assert page.evaluate("() => window.__pwned") is None, hash_route
+        injected = page.locator(f"main :is({INJECTED}), #health :is({INJECTED})")
+        made = injected.evaluate_all("found => found.map((e) => e.outerHTML)")
+        assert made == [], hash_route
 
 
 def test_filters_and_the_as_of_slider(browser: Browser, inspector: Inspector) -> None:
@@ -128,21 +157,59 @@ def test_a_memory_its_sources_history_and_supersession(
 def test_search_draws_a_bar_per_score_component(browser: Browser, inspector: Inspector) -> None:
     page = browser.page
     sign_in(browser, inspector, "#/user/alice/search")
-    page.fill("#search-query", "where does Alice live?")
+    query = "where did Alice live in June 2024?"  # a date: the context step lifts June's
+    page.fill("#search-query", query)
     page.press("#search-query", "Enter")
     results = page.locator("#search-results > li")
     expect(results.filter(has_text="Berlin")).to_have_count(1)
-    first = results.first
-    for component in ("vector", "lexical", "neighbour", "relevance", "recency", "access",
-                      "confidence", "importance"):  # fmt: skip
-        row = first.locator(f".bar-row[data-component={component}]")
-        expect(row.locator(".bar-fill")).to_have_count(1)
-        expect(row.locator(".bar-value")).to_have_text(re.compile(r"^-?\d+(\.\d+)?$"))
-    width = first.locator(".bar-row[data-component=vector] .bar-fill").evaluate(
-        "e => parseFloat(e.style.width)"
+    found = search_api(inspector, "alice", query)  # the same search (ids: reads reorder)
+    expect(results).to_have_count(len(found["results"]))
+    for hit in found["results"]:
+        shown = results.filter(has=page.locator(f"a.memory-link[href='#/memory/{hit['id']}']"))
+        components = [k for k in hit["scores"] if not k.endswith("_rank")]
+        assert {"vector", "lexical", "neighbour", "context", "relevance", "recency", "access",
+                "confidence", "importance"} <= set(components)  # fmt: skip
+        for component in components:  # every number of the breakdown is drawn
+            row = shown.locator(f".bar-row[data-component={component}]")
+            expect(row.locator(".bar-fill")).to_have_count(1)
+            expect(row.locator(".bar-value")).to_have_text(re.compile(r"^-?\d+(\.\d+)?$"))
+    berlin = results.filter(has_text="Berlin")
+    lifted = berlin.locator(".bar-row[data-component=context]")
+    assert float(lifted.locator(".bar-value").inner_text()) > 0
+    assert 0 < parse_width(lifted) <= 100
+    assert 0 < parse_width(berlin.locator(".bar-row[data-component=vector]")) <= 100
+    # The score is the weighted sum the page states, each weighted bar saying what it added.
+    weights = found["weights"]
+    assert weights and abs(sum(weights.values()) - 1) < 1e-9
+    expect(page.locator("#score-formula")).to_contain_text(
+        f"{weights['relevance']:.2f} × relevance"
     )
-    assert 0 < width <= 100
+    added = berlin.locator(".bar-row[data-component=relevance] .bar-note").inner_text()
+    assert re.fullmatch(r"\+\d\.\d{3}", added)
+    score = float(berlin.locator(".score").inner_text())
+    notes = [float(n) for n in berlin.locator(".bar-note").all_inner_texts() if n]
+    assert len(notes) == sum(1 for w in weights.values() if w > 0)
+    assert abs(sum(notes) - score) < 0.006  # each note rounded to 3 places
+    page.locator("details.legend summary").click()
+    expect(page.locator("details.legend dt", has_text="context")).to_have_count(1)
     screenshot(browser, "search")
+
+
+def parse_width(row: Any) -> float:
+    return float(row.locator(".bar-fill").evaluate("e => parseFloat(e.style.width)"))
+
+
+def search_api(inspector: Inspector, user_id: str, query: str) -> dict[str, Any]:
+    """The search the page makes, through the REST API with the same key."""
+    response = httpx.post(
+        f"{inspector.base_url}/api/v1/memories/{user_id}/search",
+        json={"query": query, "top_k": 10},
+        headers={"X-API-Key": inspector.key},
+        timeout=30,
+    )
+    response.raise_for_status()
+    found: dict[str, Any] = response.json()
+    return found
 
 
 def test_context_shows_tokens_per_section_and_what_was_dropped(
@@ -222,6 +289,13 @@ def test_editing_then_deleting_a_memory(browser: Browser, inspector: Inspector) 
     page = browser.page
     sign_in(browser, inspector, "#/user/bob/memories")
     page.locator("a.memory-link").click()
+    # The API's checks apply: empty content is refused, said on the page, and nothing changes.
+    browser.expect_refusal(422, "/api/v1/memories/")
+    page.fill("#edit-content", "")
+    page.click("#save-memory")
+    expect(page.locator("#edit-status [role=alert]")).to_contain_text("422")
+    expect(page.locator("#memory-content")).to_have_text("Bob's only note: call the bank.")
+    expect(page.locator("#history li[data-event=update]")).to_have_count(0)
     page.fill("#edit-content", "Bob's only note: call the bank on Monday.")
     page.fill("#edit-importance", "0.9")
     page.check("#edit-pinned")
@@ -255,3 +329,46 @@ def test_erasing_a_user_needs_the_typed_id(browser: Browser, inspector: Inspecto
     expect(page.locator("#erased")).to_contain_text("memories: 1")
     page.click("#erased a")
     expect(page.locator("a.user-link", has_text="carol")).to_have_count(0)
+
+
+def test_another_tenants_rows_stay_behind_the_wall(browser: Browser, inspector: Inspector) -> None:
+    page = browser.page
+    browser.expect_refusal(404, f"/api/v1/memories/{inspector.seeded.zed}")
+    sign_in(browser, inspector, f"#/memory/{inspector.seeded.zed}")
+    expect(page.locator("main [role=alert]")).to_contain_text("404")
+    page.goto(inspector.url("#/user/zed/memories"))
+    expect(page.locator("#user-id")).to_have_text("zed")
+    expect(page.locator("main p.empty")).to_have_text("No memory matches these filters.")
+    page.goto(inspector.url("#/user/zed/search?q=vault%20code"))
+    expect(page.locator("main p.empty")).to_have_text("No memory.")
+    page.goto(inspector.url("#/queue?status=done&user_id=zed"))
+    expect(page.locator("main p.empty")).to_have_text("No done turn.")
+    assert "7731" not in page.locator("body").inner_text()
+
+
+def test_on_the_embedded_default_no_key_is_asked_for(
+    browser: Browser, inspector: Inspector, tmp_path: Path
+) -> None:
+    """``mnemo serve`` with no database configured: its own embedded PostgreSQL, no keys."""
+    data_dir = Path(tempfile.mkdtemp(prefix="mnemo-ui-embedded-"))  # see server_url's note
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MNEMO_", "POSTGRES_"))}
+    env |= {"MNEMO_DATA_DIR": str(data_dir), "MNEMO_IN_PROCESS_WORKER": "false"}
+    try:
+        with serving(env, tmp_path / "serve.log") as ready:
+            base_url = ready()
+            created = httpx.post(
+                f"{base_url}/api/v1/memories",
+                timeout=30,
+                json={"user_id": "dana", "content": "Dana grows tomatoes."},
+            )
+            assert created.status_code == 201, created.text
+            page = browser.page
+            page.goto(f"{base_url}/ui/")
+            expect(page.locator("#key-status")).to_contain_text("no API key needed")
+            expect(page.locator("#health [data-check=postgresql] .badge")).to_have_text("ok")
+            page.locator("a.user-link", has_text="dana").click()
+            expect(page.locator("a.memory-link")).to_have_text(["Dana grows tomatoes."])
+            assert page.locator("#api-key").count() == 0
+            assert page.evaluate("() => sessionStorage.length + localStorage.length") == 0
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -7,17 +7,14 @@ keys and authentication do not touch the data's placement and are left to that s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from mnemo.cli.main import main as cli
-from mnemo.service.app import create_app
 from tests.citus.conftest import empty_tables
 from tests.service import test_attacks as attacks
-from tests.service.conftest import Service, service_config, service_settings
+from tests.service.conftest import attack_service
 
 pytestmark = pytest.mark.citus
 
@@ -26,38 +23,9 @@ TENANT_CASES = [c for c in attacks.REJECTED if c.key == "attacker"]
 
 @pytest.fixture(scope="module")
 async def arena(shared_citus_url: str, embedder: Any) -> AsyncIterator[attacks.Arena]:
-    url = shared_citus_url
-    empty_tables(url)
-    app = create_app(service_settings(url), config=service_config(url, embedder))
-    async with app.router.lifespan_context(app):
-        service = Service(app, url)
-        victim_key, attacker_key = await service.key("beta"), await service.key("alpha")
-        revoked_key = await service.key("alpha", name="to revoke")
-        await asyncio.to_thread(
-            cli, ["keys", "revoke", revoked_key.split("_")[1], "--database-url", url]
-        )
-        async with service.client(victim_key) as victim:
-            created = await victim.post(
-                f"{attacks.API}/memories",
-                json={"user_id": attacks.VICTIM_USER, "content": attacks.SECRET},
-            )
-            assert created.status_code == 201, created.text
-            for response in (
-                await victim.post(
-                    f"{attacks.API}/memories",
-                    json={"user_id": "a1", "content": attacks.SECRET + " (a1)"},
-                ),
-                await victim.put(
-                    f"{attacks.API}/settings/{attacks.VICTIM_USER}/codename",
-                    json={"value": attacks.SECRET},
-                ),
-                await victim.post(
-                    f"{attacks.API}/documents/{attacks.VICTIM_USER}",
-                    json={"name": "plan.md", "content": f"The launch code is {attacks.SECRET}."},
-                ),
-            ):
-                assert response.status_code < 300, response.text
-        yield attacks.Arena(service, attacker_key, revoked_key, created.json()["id"], url)
+    empty_tables(shared_citus_url)
+    async with attack_service(shared_citus_url, embedder) as (service, keys):
+        yield await attacks.victim_arena(service, keys)
 
 
 def test_the_victim_tenants_rows_are_on_the_workers(arena: attacks.Arena) -> None:

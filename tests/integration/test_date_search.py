@@ -32,6 +32,9 @@ async def test_the_day_named_in_the_question_wins(config: MnemoConfig) -> None:
     async with AsyncMemory(on) as memory:
         dated = await memory.search(question, user_id="u", limit=3)
         undated = await memory.search("Where did I go hiking with my brother?", user_id="u")
+        slashed = await memory.search(
+            "Where did I go hiking with my brother on 10/13/2023?", user_id="u", limit=3
+        )
         relative = await memory.search(
             "Where did I go hiking with my brother yesterday?", user_id="u",
             as_of=datetime(2023, 10, 14, 12, tzinfo=UTC),
@@ -40,4 +43,5 @@ async def test_the_day_named_in_the_question_wins(config: MnemoConfig) -> None:
     lifted = {hit.content.split()[0]: hit.scores["context"] for hit in dated}
     assert lifted == {"Up": 2.0, "We": 2.0, "I": 0.0}  # 13 and 14 October are in the window
     assert undated[0].content.startswith("I went hiking in the hills")
+    assert [hit.content for hit in slashed] == [hit.content for hit in dated]
     assert relative[0].content.startswith("Up the mountain trail")

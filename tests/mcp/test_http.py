@@ -3,6 +3,7 @@ API keys, tenants, users bound to keys, ids of other users, metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -187,10 +188,30 @@ def test_a_tenant_wide_key_must_name_the_user(served: Served) -> None:
     assert too_long.status_code == 422
 
 
-def test_mcp_requests_are_in_the_metrics(served: Served) -> None:
-    post(served, "alpha", **{"X-Mnemo-User": "gail"})
-    metrics = httpx.get(f"{served.url}/metrics").text
+async def test_mcp_requests_and_tool_calls_are_in_the_metrics(served: Served) -> None:
+    await asyncio.to_thread(post, served, "alpha", **{"X-Mnemo-User": "gail"})
+    await asyncio.to_thread(post, served, None, **{"X-Mnemo-User": "gail"})  # 401
+    async with connect(served, "alpha", "gail") as gail:
+        structured(await gail.call_tool("add_memory", {"content": "Gail swims on Tuesdays"}))
+        structured(await gail.call_tool("search_memories", {"query": "swimming"}))
+        error_text(await gail.call_tool("get_memory", {"memory_id": "not-an-id"}))
+        error_text(await gail.call_tool("search_memories", {"query": ""}))  # fails validation
+        error_text(await gail.call_tool("drop_everything", {}))
+    async with httpx2.AsyncClient() as http:
+        metrics = (await http.get(f"{served.url}/metrics")).text
     assert 'mnemo_http_requests_total{method="POST",route="/mcp",status="200"}' in metrics
     assert 'route="/mcp",status="401"' in metrics, [
         line for line in metrics.splitlines() if "401" in line or "auth_fail" in line
     ]
+    calls = {
+        line.split("{")[1].split("}")[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("mnemo_mcp_tool_calls_total{")
+    }
+    assert calls['outcome="ok",tool="add_memory"'] >= 1
+    assert calls['outcome="ok",tool="search_memories"'] >= 1
+    assert calls['outcome="error",tool="search_memories"'] >= 1
+    assert calls['outcome="error",tool="get_memory"'] >= 1
+    assert calls['outcome="error",tool="unknown"'] >= 1  # no label per made-up name
+    assert "drop_everything" not in metrics
+    assert 'mnemo_mcp_tool_duration_seconds_count{tool="add_memory"}' in metrics

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from mnemo import AsyncMemory
-from mnemo.mcp import CONFIRM_ERASURE, TOOLS
+from mnemo.mcp import CONFIRM_ERASURE, TOOLS, build_server, fixed_caller
 from tests.mcp.conftest import connect, error_text, structured
 
 READ_ONLY = {
@@ -216,3 +216,19 @@ async def test_bad_arguments_are_tool_errors_that_store_nothing(
                 "SELECT (SELECT count(*) FROM memories), (SELECT count(*) FROM messages)"
             ).fetchone()
         assert counts == (0, 0)
+
+
+async def test_every_tool_call_is_observed_with_its_outcome(engine: AsyncMemory) -> None:
+    heard: list[tuple[str, str]] = []
+    server = build_server(
+        fixed_caller(engine, "olga"), observe=lambda tool, outcome, s: heard.append((tool, outcome))
+    )
+    async with Client(server) as olga:
+        await call(olga, "add_memory", content="Olga bakes rye bread")
+        error_text(await olga.call_tool("get_memory", {"memory_id": "1 OR 1=1"}))
+        error_text(await olga.call_tool("list_memories", {"limit": "many"}))  # fails validation
+        error_text(await olga.call_tool("drop_everything", {}))
+    assert heard == [
+        ("add_memory", "ok"), ("get_memory", "error"), ("list_memories", "error"),
+        ("unknown", "error"),
+    ]  # fmt: skip

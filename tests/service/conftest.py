@@ -7,7 +7,9 @@ database 11 with this suite's own key prefix.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from mnemo import MnemoConfig
+from mnemo.cli.main import main as cli
 from mnemo.providers.embedders.base import Embedder
 from mnemo.service.app import create_app
 from mnemo.service.auth import issue_key
@@ -41,12 +44,15 @@ class Service:
         transport = httpx.ASGITransport(app=self.app)
         return httpx.AsyncClient(transport=transport, base_url="http://mnemo", headers=headers)
 
-    async def key(self, tenant_id: str, name: str | None = None) -> str:
-        """A new API key of ``tenant_id``, made as ``mnemo keys create`` makes it."""
+    async def key(
+        self, tenant_id: str, name: str | None = None, *, user_id: str | None = None
+    ) -> str:
+        """A new API key of ``tenant_id`` (bound to ``user_id`` if given), made as
+        ``mnemo keys create`` makes it."""
         pool = await open_pool(self.database_url, min_size=1, max_size=1)
         try:
             new, _ = await issue_key(
-                ApiKeyStore(Database(pool)), tenant_id, name=name, pepper=PEPPER
+                ApiKeyStore(Database(pool)), tenant_id, name=name, pepper=PEPPER, user_id=user_id
             )
         finally:
             await pool.close()
@@ -75,6 +81,24 @@ def service_config(database_url: str, embedder: Embedder, **changes: Any) -> Mne
         **changes,
     }
     return MnemoConfig(**values)
+
+
+@asynccontextmanager
+async def attack_service(
+    url: str, embedder: Embedder
+) -> AsyncIterator[tuple[Service, dict[str, str]]]:
+    """The app on ``url`` for the attack suites, and their keys: ``victim`` (tenant
+    beta), ``attacker`` (tenant alpha), ``revoked`` (alpha's, revoked by ``mnemo keys
+    revoke``) and ``forged`` (the attacker's prefix with another secret)."""
+    app = create_app(service_settings(url), config=service_config(url, embedder))
+    async with app.router.lifespan_context(app):
+        service = Service(app, url)
+        keys = {"victim": await service.key("beta"), "attacker": await service.key("alpha")}
+        keys["revoked"] = await service.key("alpha", name="to revoke")
+        revoke = ["keys", "revoke", keys["revoked"].split("_")[1], "--database-url", url]
+        await asyncio.to_thread(cli, revoke)
+        keys["forged"] = keys["attacker"][:16] + "A" * 43
+        yield service, keys
 
 
 @pytest.fixture

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+import psycopg
 import pytest
 
-from tests.service.conftest import Service
+from tests.integration.lifecycle.conftest import FAST
+from tests.service.conftest import Service, service_config
 
 API = "/api/v1"
 
@@ -79,6 +82,12 @@ async def test_search_by_query_parameters_and_by_body_with_filters(service: Serv
         results = seed_style.json()["results"]
         assert len(results) == 2 and all("coffee" in r["content"] for r in results)
         assert {"relevance", "recency", "access", "confidence"} <= set(results[0]["scores"])
+        # The weights that make each score out of its breakdown come with the results.
+        weights = seed_style.json()["weights"]
+        assert sum(weights.values()) == pytest.approx(1.0)
+        for hit in results:
+            mixed = sum(weight * hit["scores"][name] for name, weight in weights.items())
+            assert hit["score"] == pytest.approx(mixed)
         body = await c.post(
             f"{API}/memories/u1/search",
             json={
@@ -208,6 +217,29 @@ async def test_health_readiness_and_metrics(service: Service) -> None:
         "mnemo_cache_misses_total",
     ):
         assert expected in text
+
+
+async def test_a_worker_inside_the_process_is_counted_once(
+    start_service: Callable[..., Any], database_url: str, embedder: Any
+) -> None:
+    """The in-process worker has a heartbeat row like any worker: readiness and the
+    extraction queue count it once, not once more for running here."""
+    config = replace(service_config(database_url, embedder), lifecycle=FAST)
+    async with start_service(config) as running, running.client() as anonymous:
+        for _ in range(200):  # until its heartbeat row is written
+            if await asyncio.to_thread(worker_rows, database_url):
+                break
+            await asyncio.sleep(0.05)
+        ready = (await anonymous.get(f"{API}/health/ready")).json()["checks"]["workers"]
+        assert (ready["status"], ready["detail"]) == ("ok", "1 live worker(s)")
+        async with running.client(await running.key("acme")) as c:
+            assert (await c.get(f"{API}/extractions")).json()["live_workers"] == 1
+
+
+def worker_rows(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+    return int(row[0]) if row else 0
 
 
 async def test_unauthenticated_mode_serves_the_default_tenant(

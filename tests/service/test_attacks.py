@@ -10,18 +10,20 @@ The case count is written down in docs/benchmarks.md (service security).
 
 from __future__ import annotations
 
-import asyncio
+import importlib.util
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
-from mnemo.cli.main import main as cli
-from tests.conftest import create_database, drop_database, with_database
-from tests.service.conftest import Service, service_config, service_settings
+from mnemo.service.app import create_app
+from mnemo.service.settings import ServiceSettings
+from tests.conftest import copied_database
+from tests.service.conftest import Service, attack_service, service_config
 
 API = "/api/v1"
 SECRET = "beta-secret-launch-code-7731"
@@ -491,37 +493,32 @@ ISOLATED: list[Case] = [
 
 @pytest.fixture(scope="module")
 async def arena(server_url: str, template_url: str, embedder: Any) -> AsyncIterator[Arena]:
-    name = f"mnemo_attack_{uuid.uuid4().hex[:10]}"
-    create_database(
-        server_url, name, template=psycopg.conninfo.conninfo_to_dict(template_url)["dbname"]
-    )
-    url = with_database(server_url, name)
-    from mnemo.service.app import create_app
+    with copied_database(server_url, template_url, "mnemo_attack") as url:
+        async with attack_service(url, embedder) as (service, keys):
+            yield await victim_arena(service, keys)
 
-    app = create_app(service_settings(url), config=service_config(url, embedder))
-    try:
-        async with app.router.lifespan_context(app):
-            service = Service(app, url)
-            victim_key, attacker_key = await service.key("beta"), await service.key("alpha")
-            revoked_key = await service.key("alpha", name="to revoke")
-            await asyncio.to_thread(
-                cli, ["keys", "revoke", revoked_key.split("_")[1], "--database-url", url]
-            )
-            async with service.client(victim_key) as victim:
-                created = await victim.post(
-                    f"{API}/memories", json={"user_id": VICTIM_USER, "content": SECRET}
-                )
-                await victim.post(
-                    f"{API}/memories", json={"user_id": "a1", "content": SECRET + " (a1)"}
-                )
-                await victim.put(f"{API}/settings/{VICTIM_USER}/codename", json={"value": SECRET})
-                await victim.post(
-                    f"{API}/documents/{VICTIM_USER}",
-                    json={"name": "plan.md", "content": f"The launch code is {SECRET}."},
-                )
-            yield Arena(service, attacker_key, revoked_key, created.json()["id"], url)
-    finally:
-        drop_database(server_url, name)
+
+async def victim_arena(service: Service, keys: dict[str, str]) -> Arena:
+    """The victim tenant's secrets, stored through the API with its key (a memory of
+    ``VICTIM_USER`` and one of ``a1``, a setting, a document): the attacks' arena."""
+    async with service.client(keys["victim"]) as victim:
+        created = await victim.post(
+            f"{API}/memories", json={"user_id": VICTIM_USER, "content": SECRET}
+        )
+        assert created.status_code == 201, created.text
+        for response in (
+            await victim.post(
+                f"{API}/memories", json={"user_id": "a1", "content": SECRET + " (a1)"}
+            ),
+            await victim.put(f"{API}/settings/{VICTIM_USER}/codename", json={"value": SECRET}),
+            await victim.post(
+                f"{API}/documents/{VICTIM_USER}",
+                json={"name": "plan.md", "content": f"The launch code is {SECRET}."},
+            ),
+        ):
+            assert response.status_code < 300, response.text
+    memory_id = created.json()["id"]
+    return Arena(service, keys["attacker"], keys["revoked"], memory_id, service.database_url)
 
 
 # Access statistics and key use times change on reads by design; everything else must not.
@@ -591,6 +588,64 @@ async def test_other_tenants_user_ids_reach_nothing_of_theirs(arena: Arena, case
     assert response.status_code in case.statuses, response.text[:300]
     assert SECRET not in response.text
     assert snapshot(arena.database_url, "beta") == before
+
+
+#: Requests of the local mode (no keys) as a web page could make them, and what they get
+#: when nothing is wrong with their Host and Origin.
+LOCAL_REQUESTS = [
+    ("POST", f"{API}/memories", {"json": {"user_id": "alice", "content": "rebound " + SECRET}},
+     201),
+    ("GET", f"{API}/memories", {"params": {"user_id": "alice"}}, 200),
+    ("POST", f"{API}/context", {"json": {"user_id": "alice", "query": "launch code?"}}, 200),
+    ("GET", "/ui/", {}, 200),
+    ("GET", "/metrics", {}, 200),
+    *([("POST", "/mcp", {"headers": {"Accept": "application/json, text/event-stream",
+                                      "X-Mnemo-User": "alice"},
+                          "json": {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}}, 200)]
+      if importlib.util.find_spec("mcp") else []),
+]  # fmt: skip
+FOREIGN = [
+    ({"Host": "evil.example"}, 421),  # DNS rebinding: the page's own name, now 127.0.0.1
+    ({"Host": "rebound.attacker.net:8000"}, 421),
+    ({"Host": "127.0.0.1.evil.example"}, 421),
+    ({"Host": "evil.example@127.0.0.1:8000"}, 421),
+    ({"Host": "127.0.0.1:8000", "Origin": "http://evil.example"}, 403),  # cross-site
+    ({"Host": "localhost:8000", "Origin": "https://evil.example:8000"}, 403),
+    ({"Host": "localhost:8000", "Origin": "null"}, 403),  # a sandboxed frame, a file
+]
+LOOPBACK = [
+    {"Host": "127.0.0.1:8000", "Origin": "http://localhost:3000"},
+    {"Host": "localhost:8000"},
+    {"Host": "[::1]:8000", "Origin": "http://[::1]:8000"},
+]
+
+
+async def test_the_unauthenticated_local_mode_answers_loopback_requests_only(
+    database_url: str, embedder: Any
+) -> None:
+    """Without API keys (the embedded local default) a web page the user visits must
+    reach nothing — REST, inspector, metrics, MCP — through DNS rebinding or a
+    cross-site request; loopback requests work."""
+    settings = ServiceSettings(auth="none", rate_limit_rps=0)
+    assert settings.auth_mode() == "none"
+    app = create_app(settings, config=service_config(database_url, embedder))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
+            for method, path, options, allowed in LOCAL_REQUESTS:
+                for headers, refused in FOREIGN:
+                    sent = {**options, "headers": {**options.get("headers", {}), **headers}}
+                    response = await c.request(method, path, **sent)
+                    assert response.status_code == refused, (path, headers, response.text[:200])
+                    assert response.json()["error"]["type"] == "Forbidden"
+                    assert SECRET not in response.text
+                listed = await c.get(f"{API}/memories", params={"user_id": "alice"})
+                assert listed.json()["items"] == []  # no refused write went through
+                for headers in LOOPBACK:
+                    sent = {**options, "headers": {**options.get("headers", {}), **headers}}
+                    response = await c.request(method, path, **sent)
+                    assert response.status_code == allowed, (path, headers, response.text[:200])
+                await c.delete(f"{API}/memories/alice/all")
 
 
 def test_the_suite_counts_its_cases() -> None:

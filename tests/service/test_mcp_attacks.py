@@ -11,9 +11,7 @@ to ``mallory``, a revoked key, or no valid key at all.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,12 +26,9 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from mnemo.cli.main import main as cli
 from mnemo.mcp import CONFIRM_ERASURE
-from mnemo.service.app import create_app
-from mnemo.service.settings import ServiceSettings
-from tests.conftest import create_database, drop_database, with_database
-from tests.service.conftest import Service, service_config, service_settings
+from tests.conftest import copied_database
+from tests.service.conftest import Service, attack_service
 from tests.service.test_attacks import snapshot
 
 SECRET = "beta-secret-launch-code-7731"
@@ -181,23 +176,10 @@ ATTACKS: list[Attack] = [
 
 @pytest.fixture(scope="module")
 async def arena(server_url: str, template_url: str, embedder: Any) -> AsyncIterator[Arena]:
-    name = f"mnemo_mcp_attack_{uuid.uuid4().hex[:10]}"
-    create_database(
-        server_url, name, template=psycopg.conninfo.conninfo_to_dict(template_url)["dbname"]
-    )
-    url = with_database(server_url, name)
-    app = create_app(service_settings(url), config=service_config(url, embedder))
-    try:
-        async with app.router.lifespan_context(app):
-            service = Service(app, url)
-            keys = {"victim": await service.key("beta"), "attacker": await service.key("alpha")}
-            keys["revoked"] = await service.key("alpha", name="to revoke")
-            await asyncio.to_thread(
-                cli, ["keys", "revoke", keys["revoked"].split("_")[1], "--database-url", url]
-            )
-            keys["bound"] = await asyncio.to_thread(bound_key, url)
-            keys["forged"] = keys["attacker"][:16] + "A" * 43
-            engine = app.state.mnemo.engine
+    with copied_database(server_url, template_url, "mnemo_mcp_attack") as url:
+        async with attack_service(url, embedder) as (service, keys):
+            keys["bound"] = await service.key("alpha", user_id=ATTACKER)
+            engine = service.app.state.mnemo.engine
             beta, alpha = engine.for_tenant("beta"), engine.for_tenant("alpha")
             victim = await beta.add(SECRET, user_id=VICTIM_USER)
             await beta.documents.load("plan.md", f"The launch code is {SECRET}.",
@@ -206,25 +188,6 @@ async def arena(server_url: str, template_url: str, embedder: Any) -> AsyncItera
             await alpha.add("Mallory's own note", user_id=ATTACKER)
             await engine.flush()
             yield Arena(service, keys, victim.id, neighbour.id, url)
-    finally:
-        drop_database(server_url, name)
-
-
-def bound_key(url: str) -> str:
-    """A key of alpha bound to mallory, made by ``mnemo keys create --user``."""
-    import contextlib
-    import io
-    import os
-
-    out = io.StringIO()
-    os.environ["MNEMO_API_KEY_PEPPER"] = service_settings(url).api_key_pepper or ""
-    try:
-        with contextlib.redirect_stdout(out):
-            cli(["keys", "create", "--tenant", "alpha", "--user", ATTACKER,
-                 "--database-url", url])  # fmt: skip
-    finally:
-        del os.environ["MNEMO_API_KEY_PEPPER"]
-    return out.getvalue().split()[0]
 
 
 def victims(url: str) -> dict[str, Any]:
@@ -280,31 +243,6 @@ async def test_tool_attacks_reach_nothing_of_the_victims(arena: Arena, case: Att
     assert SECRET not in shown and NEIGHBOUR_SECRET not in shown
     await arena.service.app.state.mnemo.engine.flush()
     assert victims(arena.database_url) == before
-
-
-async def test_an_unauthenticated_local_service_checks_host_and_origin(
-    database_url: str, embedder: Any
-) -> None:
-    """Without API keys (the embedded local default) a web page must not reach /mcp
-    through DNS rebinding or a cross-site request."""
-    settings = ServiceSettings(auth="none", rate_limit_rps=0)
-    assert settings.auth_mode() == "none"
-    app = create_app(settings, config=service_config(database_url, embedder))
-    local = {**ACCEPT, "X-Mnemo-User": "alice"}
-    cases = [
-        ({"Host": "evil.example"}, 421),
-        ({"Host": "rebound.attacker.net:8000"}, 421),
-        ({"Host": "127.0.0.1:8000", "Origin": "http://evil.example"}, 403),
-        ({"Host": "localhost:8000", "Origin": "https://evil.example:8000"}, 403),
-        ({"Host": "127.0.0.1:8000", "Origin": "http://localhost:3000"}, 200),
-        ({"Host": "localhost:8000"}, 200),
-    ]
-    async with app.router.lifespan_context(app):
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
-            for headers, status in cases:
-                response = await c.post("/mcp", content=rpc(), headers={**local, **headers})
-                assert response.status_code == status, (headers, response.text[:200])
 
 
 def test_the_suite_counts_its_cases() -> None:

@@ -88,6 +88,7 @@ def test_start_up_says_the_worker_runs_inside(served: Served) -> None:
     assert "extraction: a worker runs inside this process" in log
     ready = httpx.get(f"{served.base_url}/api/v1/health/ready", timeout=30).json()
     assert ready["checks"]["workers"]["status"] == "ok"
+    assert ready["checks"]["workers"]["detail"] == "1 live worker(s)"  # counted once
 
 
 def test_the_seed_example_through_the_service(served: Served) -> None:

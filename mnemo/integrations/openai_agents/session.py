@@ -79,7 +79,9 @@ class MnemoSession:
 
     async def _load(self, engine: AsyncMemory, limit: int | None) -> list[MessageRecord]:
         if limit is not None:
-            latest = await engine.list_messages(**self._scope(), limit=limit, newest_first=True)
+            latest: list[MessageRecord] = await engine.list_messages(
+                **self._scope(), limit=limit, newest_first=True
+            )
             return latest[::-1]
         return await session_turns(engine, **self._scope())
 
@@ -87,7 +89,9 @@ class MnemoSession:
         await engine.add_messages(turns, **self._scope())
 
     async def _pop(self, engine: AsyncMemory) -> MessageRecord | None:
-        latest = await engine.list_messages(**self._scope(), limit=1, newest_first=True)
+        latest: list[MessageRecord] = await engine.list_messages(
+            **self._scope(), limit=1, newest_first=True
+        )
         if not latest:
             return None
         await engine.messages.delete(self._mnemo_scope(engine), latest[0].id)

@@ -25,6 +25,8 @@ from mnemo.service.schemas import (
     ConversationTurn,
     CreatedOut,
     MessageBatch,
+    MessageIn,
+    ProviderFormat,
     ScopeId,
     SessionOut,
 )
@@ -65,16 +67,20 @@ async def conversation_turn(body: ConversationTurn, memory: MemoryDep) -> Any:
 @router.post("/messages", status_code=status.HTTP_201_CREATED, response_model=CreatedOut)
 async def add_messages(body: MessageBatch, memory: MemoryDep) -> Any:
     """Store turns of one session verbatim (with ``infer``, extraction is queued too)."""
-    turns = [m.model_dump(exclude_none=True, mode="json") for m in body.messages]
+    turns = [
+        m.model_dump(exclude_none=True, mode="json") if isinstance(m, MessageIn) else m
+        for m in body.messages
+    ]
     if body.infer:
         result = await memory.add(
             turns, user_id=body.user_id, session_id=body.session_id, agent_id=body.agent_id,
-            infer=True,
+            infer=True, format=body.format,
         )  # fmt: skip
         return {"ids": result.ids}
     ids = await memory.add_messages(
-        turns, user_id=body.user_id, session_id=body.session_id, agent_id=body.agent_id
-    )
+        turns, user_id=body.user_id, session_id=body.session_id, agent_id=body.agent_id,
+        format=body.format,
+    )  # fmt: skip
     return {"ids": ids}
 
 
@@ -85,11 +91,21 @@ async def list_messages(
     session_id: Annotated[ScopeId | None, Query()] = None,
     after_turn: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    newest_first: bool = False,
+    format: Annotated[ProviderFormat | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    """A session's turns by turn number, ``limit`` at a time after ``after_turn``."""
+    """A session's turns by turn number, ``limit`` at a time after ``after_turn`` (or
+    the newest ``limit``); with ``format``, as that provider's messages, oldest first,
+    ready to send (tool results with their calls)."""
+    if format is not None:
+        return await memory.list_messages(
+            user_id=user_id, session_id=session_id, after_turn=after_turn, limit=limit,
+            newest_first=newest_first, format=format,
+        )  # fmt: skip
     records = await memory.list_messages(
-        user_id=user_id, session_id=session_id, after_turn=after_turn, limit=limit
-    )
+        user_id=user_id, session_id=session_id, after_turn=after_turn, limit=limit,
+        newest_first=newest_first,
+    )  # fmt: skip
     return [record.for_prompt() for record in records]
 
 

@@ -33,8 +33,8 @@ async def extraction_queue(
     their last error), the turns per state, and how many workers are alive."""
     items = await memory.inspect.extraction_queue(status=status, user_id=user_id, limit=limit)
     stats = await memory.job_stats(user_id=user_id)
-    live = int(stats["live_workers"]) + int(bool(stats["in_process_worker"]))
-    return {"status": status, "counts": stats["extraction"], "items": items, "live_workers": live}
+    counts, live = stats["extraction"], stats["live_workers"]
+    return {"status": status, "counts": counts, "items": items, "live_workers": live}
 
 
 @router.post("/extractions/retry", response_model=RetryOut)

@@ -49,7 +49,7 @@ async def _workers(state: ServiceState) -> Dependency:
     except MnemoError as exc:
         return Dependency(status="down", detail=exc.message)
     latency = round((time.perf_counter() - start) * 1000, 3)
-    live = int(stats["live_workers"]) + int(bool(stats["in_process_worker"]))
+    live = int(stats["live_workers"])
     if live:
         return Dependency(status="ok", latency_ms=latency, detail=f"{live} live worker(s)")
     detail = "no live worker: turns stay queued until `mnemo worker` runs"

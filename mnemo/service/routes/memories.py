@@ -202,7 +202,8 @@ async def search_memories(
         session_id=options.session_id,
         as_of=options.as_of or as_of,
     )
-    return {"user_id": user_id, "query": text, "results": hits}
+    weights = memory.config.search.weights.shares()
+    return {"user_id": user_id, "query": text, "results": hits, "weights": weights}
 
 
 def _json_filter(text: str | None) -> dict[str, Any] | None:

@@ -46,6 +46,7 @@ RECORD_COLUMNS = (
     "token_count",
     "idempotency_key",
     "embedding_model",
+    "source",
 )
 _ORDERS: dict[tuple[bool, bool], LiteralString] = {
     (True, False): "m.turn_number ASC",
@@ -140,6 +141,16 @@ class MessageStore:
             _formatted("keyed_messages"), params, tenant_id=session.tenant_id
         )
         return {row["idempotency_key"]: record_from_row(row) for row in rows}
+
+    async def tool_calls(
+        self, session: SessionRef, ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The tool calls of ``session`` with these ids, by id (for results that answer them)."""
+        if not ids:
+            return {}
+        params = {**session.params, "ids": list(ids)}
+        rows = await self._db.fetch(_q("tool_calls_by_id"), params, tenant_id=session.tenant_id)
+        return {row["call"]["id"]: row["call"] for row in rows}
 
     async def last_message(self, session: SessionRef) -> MessageRecord | None:
         rows = await self._db.fetch(
@@ -318,6 +329,7 @@ def _columns_of(messages: Sequence[NewMessage]) -> dict[str, list[Any]]:
         "embeddings": [m.embedding for m in messages],
         "metadatas": [Jsonb(m.metadata) for m in messages],
         "created_ats": [m.created_at for m in messages],
+        "sources": [_jsonb(m.source) for m in messages],
     }
 
 

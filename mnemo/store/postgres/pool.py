@@ -57,12 +57,20 @@ def _configurer(role: str | None) -> Callable[[psycopg.AsyncConnection[Any]], Aw
 
 
 async def open_pool(
-    dsn: str, *, min_size: int, max_size: int, timeout: float = 15.0, role: str | None = None
+    dsn: str,
+    *,
+    min_size: int,
+    max_size: int,
+    timeout: float = 15.0,
+    role: str | None = None,
+    wait: bool = True,
+    name: str = "mnemo",
 ) -> Pool:
     """An open pool of autocommit connections to ``dsn``; a transaction is always explicit.
 
     With ``role``, every connection switches to that role (``SET ROLE``) when it is
     made, so the role's privileges and row-level security apply to everything it runs.
+    Without ``wait`` the pool connects in the background and opening cannot fail.
     """
     pool: Pool = AsyncConnectionPool(
         dsn,
@@ -73,8 +81,11 @@ async def open_pool(
         check=check_if_stale,
         reset=_remember_return,
         kwargs={"autocommit": True},
-        name="mnemo",
+        name=name,
     )
+    if not wait:
+        await pool.open(wait=False)
+        return pool
     try:
         await pool.open(wait=True, timeout=timeout)
     except Exception as exc:  # PoolTimeout carries the connection error as its context

@@ -1123,7 +1123,8 @@ CREATE INDEX messages_unembedded_idx ON messages (tenant_id, user_id, created_at
 -- Revision 0017: turns extracted from a reply cut off by the model's token limit.
 ALTER TABLE message_extractions ADD COLUMN truncated boolean NOT NULL DEFAULT false;
 
--- Revision 0010 (its turns inserted by a WITH ... RETURNING since 0012, for Citus):
+-- Revision 0010 (its turns inserted by a WITH ... RETURNING since 0012, for Citus;
+-- each turn's source since 0014):
 -- appending turns in one round trip (lock, idempotency, numbering,
 -- insert, and for extraction the ledger row and the job).
 CREATE FUNCTION mnemo_append_turns(
@@ -1131,13 +1132,13 @@ CREATE FUNCTION mnemo_append_turns(
     p_ids uuid[], p_agent_ids text[], p_turns integer[], p_roles text[], p_names text[],
     p_bodies text[], p_contents text[], p_tool_calls jsonb[], p_tool_results jsonb[],
     p_keys text[], p_token_counts integer[], p_embeddings vector[], p_metadatas jsonb[],
-    p_created_ats timestamptz[], p_job procrastinate_job_to_defer_v1
+    p_created_ats timestamptz[], p_sources jsonb[], p_job procrastinate_job_to_defer_v1
 )
     RETURNS TABLE (
         id uuid, user_id text, session_id text, turn_number integer, role text, body text,
         created_at timestamptz, agent_id text, name text, tool_calls jsonb,
         tool_results jsonb, metadata jsonb, token_count integer, idempotency_key text,
-        embedding_model text, ledger_seq bigint
+        embedding_model text, source jsonb, ledger_seq bigint
     )
     LANGUAGE plpgsql
 AS $$
@@ -1205,20 +1206,21 @@ BEGIN
     WITH inserted AS (INSERT INTO messages AS m (
         tenant_id, user_id, session_id, id, agent_id, turn_number, role, name, body, content,
         tool_calls, tool_results, idempotency_key, token_count, content_hash, embedding,
-        embedding_model, tsv, doc_len, metadata, created_at
+        embedding_model, tsv, doc_len, metadata, created_at, source
     )
     SELECT p_tenant, p_user, p_session, t.id, t.agent_id, t.turn_number, t.role, t.name,
            t.body, t.content, t.tool_calls, t.tool_results, t.key, t.token_count,
            sha256(convert_to(t.content, 'UTF8')), t.embedding,
            CASE WHEN t.embedding IS NOT NULL THEN p_model END, t.tsv, mnemo_tsv_length(t.tsv),
-           t.metadata, coalesce(t.created_at, now())
+           t.metadata, coalesce(t.created_at, now()), t.source
     FROM (
         SELECT u.*, to_tsvector(p_ts_config, u.content) AS tsv
         FROM unnest(p_ids, p_agent_ids, v_turns, p_roles, p_names, p_bodies, p_contents,
                     p_tool_calls, p_tool_results, p_keys, p_token_counts, p_embeddings,
-                    p_metadatas, p_created_ats, v_fresh)
+                    p_metadatas, p_created_ats, p_sources, v_fresh)
             AS u(id, agent_id, turn_number, role, name, body, content, tool_calls,
-                 tool_results, key, token_count, embedding, metadata, created_at, fresh)
+                 tool_results, key, token_count, embedding, metadata, created_at, source,
+                 fresh)
         WHERE u.fresh
     ) t RETURNING 1)
     SELECT count(*) INTO v_inserted FROM inserted;
@@ -1238,7 +1240,7 @@ BEGIN
     RETURN QUERY
     SELECT m.id, m.user_id, m.session_id, m.turn_number, m.role, m.body, m.created_at,
            m.agent_id, m.name, m.tool_calls, m.tool_results, m.metadata, m.token_count,
-           m.idempotency_key, m.embedding_model, v_seq
+           m.idempotency_key, m.embedding_model, m.source, v_seq
     FROM unnest(v_ids) WITH ORDINALITY AS u(id, n)
     JOIN messages m ON m.tenant_id = p_tenant AND m.user_id = p_user AND m.id = u.id
     ORDER BY u.n;
@@ -1350,3 +1352,6 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Revision 0014: a turn's provider form (format, content parts, provider fields).
+ALTER TABLE messages ADD COLUMN source jsonb;

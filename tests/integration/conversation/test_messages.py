@@ -51,9 +51,11 @@ async def test_turns_are_numbered_per_session_and_round_trip(memory: AsyncMemory
     assert [m.turn_number for m in listed] == [1, 2, 3, 4, 5]
     assert (await memory.list_messages(user_id="alice", session_id="s2"))[0].id == other[0]
     call, result = listed[1], listed[2]
+    # An OpenAI-shaped call is read as OpenAI's: arguments parsed, the message kept.
     assert call.tool_calls == [
-        {"id": "call_1", "name": "get_forecast", "arguments": '{"city": "Lisbon"}'}
+        {"id": "call_1", "name": "get_forecast", "arguments": {"city": "Lisbon"}}
     ]
+    assert call.source is not None and call.source["format"] == "openai"
     assert result.tool_results == [
         {
             "tool_call_id": "call_1",

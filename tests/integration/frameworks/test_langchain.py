@@ -134,6 +134,8 @@ def test_retriever_returns_scored_documents(sync_memory: Memory) -> None:
     assert [d.page_content for d in facts] == ["Alice lives in Porto"]
     with pytest.raises(ValueError, match="limit"):
         retriever.invoke("coffee", k=0)
+    other = MnemoRetriever(memory=sync_memory, user_id="alice", tenant_id="acme")
+    assert other.invoke("coffee") == []  # the same user id in another tenant holds nothing
 
 
 def test_retriever_over_memories_and_documents(sync_memory: Memory) -> None:

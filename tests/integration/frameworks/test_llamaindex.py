@@ -75,6 +75,16 @@ async def test_tool_messages_and_empty_messages(sync_memory: Memory) -> None:
     assert turns[1].tool_results == [{"output": '{"temp_c": 31}', "tool_call_id": "c1"}]
 
 
+async def test_the_block_keeps_tenants_apart(sync_memory: Memory) -> None:
+    acme = MnemoMemoryBlock(memory=sync_memory, user_id="alice", tenant_id="acme", infer=False)
+    await acme.aput([ChatMessage(role="user", content="The acme vault code is 7731.")])
+    question = [ChatMessage(role="user", content="what is the vault code?")]
+    assert "7731" in await acme.aget(question)
+    default = MnemoMemoryBlock(memory=sync_memory, user_id="alice", infer=False)
+    assert await default.aget(question) == ""
+    assert sync_memory.list(user_id="alice") == []  # the engine's own tenant
+
+
 def test_a_chat_engine_sees_mnemo_memories(sync_memory: Memory) -> None:
     sync_memory.add("Alice's cat is called Miso", user_id="alice")
     block = MnemoMemoryBlock(memory=sync_memory, user_id="alice")

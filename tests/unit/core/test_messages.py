@@ -89,12 +89,13 @@ def test_search_text_holds_content_tool_calls_and_results() -> None:
         [{"name": "get_forecast", "arguments": {"city": "Lisbon"}}],
         None,
     )
-    assert text == 'Let me look.\nget_forecast {"city": "Lisbon"}'
+    assert text == 'Let me look.\ncalled get_forecast(city="Lisbon")'
     result = search_text("", None, [{"name": "get_forecast", "output": "rain", "is_error": True}])
-    assert result == "get_forecast failed: rain"
-    assert (
-        search_text("", None, [{"output": {"b": 1, "a": 2}}]) == 'tool returned: {"a": 2, "b": 1}'
-    )
+    assert result == "get_forecast → error: rain"
+    assert search_text("", None, [{"output": {"b": 1, "a": 2}}]) == 'tool result → {"a": 2, "b": 1}'
+    call = {"id": "c1", "name": "reset_widget", "arguments": '{"id": 42}'}
+    answered = search_text("", None, [{"tool_call_id": "c1", "output": "ok"}], {"c1": call})
+    assert answered == "called reset_widget(id=42) → ok"
 
 
 def test_records_and_summaries_survive_json() -> None:

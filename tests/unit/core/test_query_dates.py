@@ -21,6 +21,14 @@ def spans(query: str) -> list[tuple[str, str, bool]]:
         ("What did I cook on 13 October, 2023?", [("2023-10-12", "2023-10-21", False)]),
         ("What happened on October 6th, 2022?", [("2022-10-05", "2022-10-14", False)]),
         ("the meeting of 2023-05-07", [("2023-05-06", "2023-05-15", False)]),
+        ("the meeting of 2023/5/7", [("2023-05-06", "2023-05-15", False)]),
+        # slashed: month first (7 May) and day first (5 July) where both are dates
+        ("What did Maria do on 5/7/2023?",
+         [("2023-05-06", "2023-05-15", False), ("2023-07-04", "2023-07-13", False)]),
+        ("on 5/5/2023", [("2023-05-04", "2023-05-13", False)]),  # both readings agree
+        ("on 13/5/2023", [("2023-05-12", "2023-05-21", False)]),  # only day first is a date
+        ("on 5/13/2023", [("2023-05-12", "2023-05-21", False)]),  # only month first
+        ("the email of 12/25/23", [("2023-12-24", "2024-01-02", False)]),  # a 2-digit year
         ("the 4th of July party", [("2000-07-03", "2000-07-12", True)]),
         # a month, with a week of slack after it; without a year: that month of any year
         ("Which cake did she bake in May 2022?", [("2022-05-01", "2022-06-08", False)]),
@@ -53,6 +61,9 @@ def test_dates_named_in_a_query_become_windows(
         "on 31 June 2023",  # not a date
         "at 10:30 we met",
         "she has 2023 stamps",
+        "she scored 5/7 on the test",  # no year: a fraction or a score
+        "on 31/31/2023",  # neither reading is a date
+        "path a/5/7/2023/b and 1/2/3/2024",  # inside a longer run of slashes
     ],
 )
 def test_no_date_no_window(query: str) -> None:

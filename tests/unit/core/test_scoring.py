@@ -46,6 +46,16 @@ def test_long_form_preset_is_the_long_form_services_weights() -> None:
     }
 
 
+@given(st.lists(st.floats(0, 10), min_size=5, max_size=5).filter(lambda w: sum(w) > 1e-6))
+def test_shares_are_the_weights_over_their_sum(values: list[float]) -> None:
+    weights = ScoringWeights(*values)
+    shares = weights.shares()
+    assert shares.keys() == weights.as_dict().keys()
+    assert sum(shares.values()) == pytest.approx(1.0)
+    for name, weight in weights.as_dict().items():
+        assert shares[name] == pytest.approx(weight / sum(values))
+
+
 def test_unknown_preset_names_the_known_ones() -> None:
     with pytest.raises(InvalidInput, match="long-form"):
         scoring_preset("nope")

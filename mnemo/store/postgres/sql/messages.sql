@@ -16,10 +16,17 @@ SELECT * FROM mnemo_append_turns(
     %(names)s::text[], %(bodies)s::text[], %(contents)s::text[],
     %(tool_calls)s::jsonb[], %(tool_results)s::jsonb[], %(keys)s::text[],
     %(token_counts)s::integer[], %(embeddings)b::vector[], %(metadatas)s::jsonb[],
-    %(created_ats)s::timestamptz[],
+    %(created_ats)s::timestamptz[], %(sources)s::jsonb[],
     ROW(%(job_queue)s::varchar, %(job_task)s::varchar, %(job_priority)s::integer,
         %(job_lock)s::text, %(job_queueing_lock)s::text, %(job_args)s::jsonb,
         %(job_scheduled_at)s::timestamptz)::procrastinate_job_to_defer_v1)
+
+-- name: tool_calls_by_id
+-- The session's tool calls with these ids (the calls that results of a new batch answer).
+SELECT c.value AS call
+FROM messages m, jsonb_array_elements(m.tool_calls) AS c(value)
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.session_id = %(session)s
+  AND m.tool_calls IS NOT NULL AND c.value->>'id' = ANY(%(ids)s::text[])
 
 -- name: last_message
 SELECT {columns} FROM messages m

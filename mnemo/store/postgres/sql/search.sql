@@ -21,7 +21,7 @@ scope AS MATERIALIZED (
     FROM {table} m
     WHERE {where}
 ),
-collection AS (
+collection AS MATERIALIZED (
     SELECT count(*)::float8 AS n, greatest(avg(doc_len), 1)::float8 AS avgdl FROM scope
 ),
 vector_leg AS (

@@ -22,14 +22,16 @@ export function facts(pairs) {
     pairs.filter(Boolean).map(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]));
 }
 
-/** One horizontal bar per score component; ``width`` is the share in [0, 1]. */
-export function bar(label, value, width, title) {
+/** One horizontal bar per score component; ``width`` is the share in [0, 1]; ``note``
+ * (optional) follows the value, e.g. what the component added to the score. */
+export function bar(label, value, width, title, note = null) {
   const share = Math.max(0, Math.min(1, Number.isFinite(width) ? width : 0));
   return h("div", { class: "bar-row", dataset: { component: label }, title },
     h("span", { class: "bar-label" }, label),
     h("span", { class: "bar-track" },
       h("span", { class: "bar-fill", style: { width: `${(share * 100).toFixed(1)}%` } })),
-    h("span", { class: "bar-value" }, value));
+    h("span", { class: "bar-value" }, value),
+    h("span", { class: "bar-note", title: note ? "added to the score" : null }, note ?? ""));
 }
 
 export function notice(text, kind = "info") {
