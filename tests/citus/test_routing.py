@@ -99,7 +99,7 @@ async def test_a_lookup_by_id_alone_asks_every_shard(
 def shard_of(url: str, user_id: str) -> int:
     with psycopg.connect(url) as conn:
         row = conn.execute(
-            "SELECT get_shard_id_for_distribution_column('chunks', %s)", (user_id,)
+            "SELECT get_shard_id_for_distribution_column('chunks', %s::text)", (user_id,)
         ).fetchone()
     assert row is not None
     return int(row[0])
