@@ -8,14 +8,14 @@ users with 20 memories each, then:
 
 1. **Mixed load**: ``--ops`` operations from ``--concurrency`` concurrent callers, drawn
    65 % search, 10 % list, 5 % context, 5 % stats, 10 % add, 5 % add with ``wait=True``
-   (each add is followed by reads of the same user soon after). Prints the share of the
-   read-only methods' connections the standby served, and where the others went
+   on random users. Prints the share of the read-only methods' connections the standby
+   served, and where the others went
    (``primary``: no standby usable; ``behind``: the standby had not yet replayed the
    user's read-your-writes mark).
-2. **Read-your-writes**: ``--ryw`` times, ``add(wait=True)`` then at once ``search`` for
-   what was added (checked to be found): the latency of both, where the search was
-   served, and how long the standby took to replay the write (the window in which that
-   user's reads go to the primary).
+2. **Read-your-writes**: ``--ryw`` times, ``add(wait=True)`` then at once ``list`` and
+   ``search`` for what was added (each checked to find it): their latency, where they
+   were served, and how long the standby took to replay such a write (the window in
+   which that user's reads go to the primary).
 
 Queries are embedded by the default model; adds carry precomputed vectors, so the load
 is routing and SQL, not embedding. Prints the load average; both servers share the
@@ -102,11 +102,13 @@ async def mixed_load(
 async def read_your_writes(
     memory: AsyncMemory, pair: ReplicaPair, rounds: int, vectors: Any, pool: list[str]
 ) -> dict[str, Any]:
-    """Per round: a plain add (for scale); add(wait=True) then at once a search for it;
-    add(wait=True) then the time until the standby has replayed it."""
+    """Per round: a plain add (for scale); add(wait=True) then at once a list and a search
+    that must find it; add(wait=True) then the time until the standby has replayed it."""
     replicas = memory.db.replicas
     assert replicas is not None
-    times: dict[str, list[float]] = {"plain": [], "add": [], "search": [], "catch_up": []}
+    times: dict[str, list[float]] = {
+        "plain": [], "add": [], "list": [], "search": [], "catch_up": []
+    }  # fmt: skip
     served: Counter[str] = Counter()
     standby = psycopg.connect(pair.standby.url(), autocommit=True)
     for i in range(rounds):
@@ -119,12 +121,16 @@ async def read_your_writes(
         start = time.perf_counter()
         added = await memory.add(text, user_id=user, embedding=vector, wait=True)
         times["add"].append(elapsed_ms(start))
-        before = Counter(replicas.counts)
-        start = time.perf_counter()
-        hits = await memory.search(text, user_id=user, limit=3)
-        times["search"].append(elapsed_ms(start))
-        assert added.ids[0] in [h.id for h in hits], "read-your-writes broken"
-        served["standby" if replicas.counts["standby"] > before["standby"] else "primary"] += 1
+        for kind in ("list", "search"):
+            before = replicas.counts["standby"]
+            start = time.perf_counter()
+            if kind == "list":
+                found = [m.id for m in await memory.list(user_id=user, limit=3)]
+            else:
+                found = [h.id for h in await memory.search(text, user_id=user, limit=3)]
+            times[kind].append(elapsed_ms(start))
+            assert added.ids[0] in found, "read-your-writes broken"
+            served[f"{kind} {'standby' if replicas.counts['standby'] > before else 'primary'}"] += 1
 
         await memory.add(f"again {text}", user_id=user, embedding=vector, wait=True)
         start = time.perf_counter()
@@ -193,11 +199,14 @@ def report(
     print(f"\nread-your-writes, {args.ryw} rounds, ms:")
     print(f"  add (no wait), for scale      {percentiles(ryw['plain'])}")
     print(f"  add(wait=True)                {percentiles(ryw['add'])}")
-    print(f"  search at once after it       {percentiles(ryw['search'])}")
+    print(f"  list at once after it         {percentiles(ryw['list'])}")
+    print(f"  then search for it            {percentiles(ryw['search'])}")
     print(f"  standby replayed an add(wait) {percentiles(ryw['catch_up'])}  (after it returned)")
     served = ryw["served"]
-    print(f"  searches served by the standby {served['standby']}, by the primary "
-          f"{served['primary']} (every one found the memory just added)")  # fmt: skip
+    for kind in ("list", "search"):
+        standby, primary = served[f"{kind} standby"], served[f"{kind} primary"]
+        print(f"  {kind} calls served by the standby {standby}, by the primary {primary}"
+              " (each found the memory just added)")  # fmt: skip
 
 
 def main() -> None:

@@ -34,6 +34,9 @@ def read_only(
     @functools.wraps(method)
     async def routed(*args: P.args, **kwargs: P.kwargs) -> T:
         engine: Any = args[0]
+        db = getattr(engine, "db", None)  # set once the engine is open
+        if db is not None and db.replicas is None:  # no replicas: nothing to route
+            return await method(*args, **kwargs)
         user = _user_of(signature.bind_partial(*args, **kwargs).arguments)
         with reading(engine.config.tenant_id, user) as intent:
             try:

@@ -6,11 +6,14 @@ The tests share one seeded server and run in this order; those that change data
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
 import shutil
+import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -352,7 +355,8 @@ def test_on_the_embedded_default_no_key_is_asked_for(
     """``mnemo serve`` with no database configured: its own embedded PostgreSQL, no keys."""
     data_dir = Path(tempfile.mkdtemp(prefix="mnemo-ui-embedded-"))  # see server_url's note
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MNEMO_", "POSTGRES_"))}
-    env |= {"MNEMO_DATA_DIR": str(data_dir), "MNEMO_IN_PROCESS_WORKER": "false"}
+    env |= {"MNEMO_DATA_DIR": str(data_dir), "MNEMO_IN_PROCESS_WORKER": "false",
+            "MNEMO_SHUTDOWN_SECONDS": "2"}  # fmt: skip
     try:
         with serving(env, tmp_path / "serve.log") as ready:
             base_url = ready()
@@ -370,5 +374,20 @@ def test_on_the_embedded_default_no_key_is_asked_for(
             expect(page.locator("a.memory-link")).to_have_text(["Dana grows tomatoes."])
             assert page.locator("#api-key").count() == 0
             assert page.evaluate("() => sessionStorage.length + localStorage.length") == 0
+            page.goto("about:blank")  # no connection left open to hold the shutdown
     finally:
+        stop_embedded_server(data_dir / "pgdata")
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def stop_embedded_server(pgdata: Path) -> None:
+    """Stop a PostgreSQL still running in ``pgdata`` (fast shutdown). The service stops its
+    embedded server when it exits, but not always: this test must leave none behind."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    with contextlib.suppress(ProcessLookupError, ValueError):
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+    deadline = time.monotonic() + 30
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
