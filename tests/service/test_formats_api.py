@@ -44,3 +44,33 @@ async def test_rest_names_the_bad_message_and_stores_nothing(service: Service) -
         assert listed.json() == []
         wrong = await c.get(f"{API}/messages", params={"user_id": "u1", "format": "gpt"})
         assert wrong.status_code == 422
+
+
+async def test_buffer_and_summary_windows_over_rest(service: Service) -> None:
+    messages = [plain(m) for m in CONVERSATIONS["openai"]()]
+    async with service.client(await service.key("acme")) as c:
+        added = await c.post(
+            f"{API}/messages", json={"user_id": "u1", "session_id": "s1", "messages": messages}
+        )
+        assert added.status_code == 201, added.text
+        scope = {"user_id": "u1", "session_id": "s1"}
+        window = await c.get(
+            f"{API}/messages/window", params={**scope, "window_size": 3, "format": "openai"}
+        )
+        assert window.status_code == 200, window.text
+        # The last 3 turns are call, result, answer: the pair stays whole.
+        assert window.json()["messages"] == messages[-3:]
+        cut = await c.get(
+            f"{API}/messages/window", params={**scope, "window_size": 2, "format": "anthropic"}
+        )
+        assert cut.json()["messages"] == [{"role": "assistant", "content": "Widget 42 was reset."}]
+        summarized = await c.get(
+            f"{API}/messages/summarized",
+            params={**scope, "buffer_window_size": 4, "format": "responses"},
+        )
+        assert summarized.status_code == 200, summarized.text
+        body = summarized.json()
+        assert body["summary"] and body["messages"][-1] == {
+            "role": "assistant", "content": "Widget 42 was reset."
+        }  # fmt: skip
+        assert body["messages"][0].get("type") != "function_call_output"

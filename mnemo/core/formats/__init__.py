@@ -98,7 +98,7 @@ def _detected(message: Mapping[str, Any]) -> tuple[str | None, bool]:
     """A message's format and whether only that format has such a message."""
     content = message.get("content")
     parts = content if isinstance(content, list) else []
-    types = {p.get("type") for p in parts if isinstance(p, Mapping)}
+    types = {p["type"] for p in parts if isinstance(p, Mapping) and isinstance(p.get("type"), str)}
     if "type" in message:
         anthropic = message["type"] == "message" and types & _ANTHROPIC_ONLY
         return ("anthropic" if anthropic else "responses"), True

@@ -61,7 +61,7 @@ def known_type(part: object, types: frozenset[str], where: str, fmt: str) -> str
     if not isinstance(part, Mapping):
         raise InvalidInput(f"{where} must be an object, got {type(part).__name__}")
     kind = part.get("type")
-    if kind not in types:
+    if not isinstance(kind, str) or kind not in types:
         raise InvalidInput(
             f"{where}.type {kind!r:.40} is not a {fmt} content type; known: {sorted(types)}"
         )

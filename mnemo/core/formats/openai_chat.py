@@ -35,7 +35,7 @@ _DATA_URL = "data:"
 def parse(message: Mapping[str, Any], where: str) -> Parsed:
     """The turn an OpenAI chat message makes; ``InvalidInput`` naming the bad field."""
     role = message.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise InvalidInput(f"{where}.role {role!r:.40} is not an OpenAI chat role: {list(ROLES)}")
     if role == "tool":
         require_fields(message, ("tool_call_id",), where)

@@ -51,7 +51,7 @@ ITEM_TYPES = frozenset({"message", "function_call", "function_call_output", *OPA
 def parse(item: Mapping[str, Any], where: str) -> Parsed:
     """The turn a Responses item makes; ``InvalidInput`` naming the bad field."""
     kind = item_type(item)
-    if kind not in ITEM_TYPES:
+    if not isinstance(kind, str) or kind not in ITEM_TYPES:
         raise InvalidInput(
             f"{where}.type {kind!r:.40} is not a Responses item type; known: {sorted(ITEM_TYPES)}"
         )
@@ -119,7 +119,7 @@ def from_neutral(part: Mapping[str, Any], role: str) -> dict[str, Any]:
 
 def _message(item: Mapping[str, Any], where: str) -> Parsed:
     role = item.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise InvalidInput(f"{where}.role {role!r:.40} is not a Responses role: {list(ROLES)}")
     content = item.get("content")
     if not isinstance(content, list):

@@ -13,7 +13,7 @@ session and turn number) is stored once.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
@@ -107,6 +107,38 @@ async def list_messages(
         newest_first=newest_first,
     )  # fmt: skip
     return [record.for_prompt() for record in records]
+
+
+@router.get("/messages/window")
+async def buffer_window(
+    memory: MemoryDep,
+    user_id: UserIdQuery,
+    session_id: Annotated[ScopeId | None, Query()] = None,
+    window_type: Literal["turns", "tokens", "time"] = "turns",
+    window_size: Annotated[float, Query(gt=0, le=1_000_000_000)] = 10,
+    format: Annotated[ProviderFormat | None, Query()] = None,
+) -> dict[str, Any]:
+    """The session's recent window (``ConversationBuffer.get_context``): the last
+    ``window_size`` turns, tokens or seconds; with ``format``, that provider's messages."""
+    buffer = await memory.conversation_buffer(window_type=window_type, window_size=window_size)
+    return await buffer.get_context(memory.scope(user_id, session_id=session_id), fmt=format)
+
+
+@router.get("/messages/summarized")
+async def summary_window(
+    memory: MemoryDep,
+    user_id: UserIdQuery,
+    session_id: Annotated[ScopeId | None, Query()] = None,
+    buffer_window_size: Annotated[int, Query(ge=1, le=1000)] = 10,
+    max_total_tokens: Annotated[int, Query(ge=1, le=1_000_000)] = 4000,
+    format: Annotated[ProviderFormat | None, Query()] = None,
+) -> dict[str, Any]:
+    """The session's summary and the recent turns after it, within ``max_total_tokens``
+    (``ConversationSummary.get_context``); with ``format``, that provider's messages."""
+    summary = await memory.conversation_summary(
+        buffer_window_size=buffer_window_size, max_total_tokens=max_total_tokens
+    )
+    return await summary.get_context(memory.scope(user_id, session_id=session_id), fmt=format)
 
 
 @router.get("/users/{user_id}/sessions", response_model=list[SessionOut])

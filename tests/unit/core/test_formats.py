@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mnemo.core.formats import (
     batch_formats,
@@ -167,3 +169,42 @@ def test_mnemo_extras_ride_along_a_provider_message() -> None:
     )  # fmt: skip
     assert (fields.metadata, fields.idempotency_key) == ({"k": 1}, "k1")
     assert fields.source == {"format": "openai"}
+
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+_KEYS = st.sampled_from(
+    ["role", "content", "type", "text", "tool_calls", "tool_call_id", "function", "name",
+     "arguments", "call_id", "output", "id", "input", "tool_use_id", "image_url"]
+)  # fmt: skip
+_WORDS = st.sampled_from(
+    ["user", "assistant", "tool", "developer", "system", "message", "function_call",
+     "function_call_output", "text", "tool_use", "tool_result", "input_text", "image_url",
+     "function", "reasoning"]
+)  # fmt: skip
+_JSON = st.recursive(
+    _SCALARS | _WORDS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    message=st.dictionaries(_KEYS, _JSON, max_size=5), fmt=st.sampled_from([None, *CONVERSATIONS])
+)
+def test_any_json_message_is_read_or_refused_with_invalid_input(
+    message: dict[str, Any], fmt: str | None
+) -> None:
+    try:
+        fields = read_message(message, 0, batch_formats([message], fmt)[0], **LIMITS)
+    except InvalidInput:
+        return
+    turn = MessageRecord(
+        id="1", user_id="u", session_id="s", turn_number=1, role=fields.role,
+        content=fields.content, created_at=datetime.now(UTC), name=fields.name,
+        tool_calls=fields.tool_calls, tool_results=fields.tool_results, source=fields.source,
+    )  # fmt: skip
+    if fields.source is not None:
+        assert to_format([turn], fields.source["format"]) == [message]
+    for target in CONVERSATIONS:
+        to_format([turn], target)
