@@ -31,9 +31,11 @@ _AFTER = _BEFORE.replace("timestamptz[],", "timestamptz[], jsonb[],")
 
 
 def upgrade() -> None:
-    op.execute("ALTER TABLE messages ADD COLUMN source jsonb")
+    # The function first: Citus refuses a function command in a transaction that has
+    # already changed a distributed table on its shards in parallel.
     op.execute(f"DROP FUNCTION {_BEFORE}")
     op.execute(source_append_turns())
+    op.execute("ALTER TABLE messages ADD COLUMN source jsonb")
 
 
 def downgrade() -> None:
