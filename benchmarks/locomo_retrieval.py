@@ -52,6 +52,7 @@ def variants(base: SearchConfig) -> dict[str, SearchConfig]:
         "relevance only (no composite)": replace(
             base, weights=replace(base.weights, recency=0, access=0, confidence=0, importance=0)
         ),
+        "50 candidates per leg (default 100)": replace(base, candidates_per_leg=50),
         "lexical leg only": replace(
             base, fusion=FusionParams(leg_weights={"lexical": 1.0}, neighbour_weight=0.0)
         ),

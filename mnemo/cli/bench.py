@@ -22,7 +22,13 @@ from mnemo.cli._common import config_from
 from mnemo.config import MnemoConfig
 from mnemo.engine import AsyncMemory
 from mnemo.errors import InvalidInput
-from mnemo.evaluation import Conversation, first_turns, load_conversations, measure_recall
+from mnemo.evaluation import (
+    DATE_ORDERS,
+    Conversation,
+    first_turns,
+    load_conversations,
+    measure_recall,
+)
 from mnemo.evaluation.report import run_as_dict, run_as_table
 
 #: Users the benchmark stores turns under: this prefix and the conversation's id.
@@ -54,6 +60,12 @@ def register(subparsers: Any) -> None:
         "--raw-categories", action="store_true",
         help="report numeric categories as written instead of LoCoMo's names (and score 5)",
     )  # fmt: skip
+    recall.add_argument(
+        "--date-order", choices=DATE_ORDERS, default="auto",
+        help="how to read slashed dates such as 5/8/2023: auto (default) takes the order a "
+        "date with a part over 12 shows for its whole file, else month first (and says so); "
+        "mdy or dmy impose one",
+    )  # fmt: skip
     recall.add_argument("--json", action="store_true", help="print the result as JSON")
     recall.set_defaults(handler=run_recall)
 
@@ -67,7 +79,17 @@ def run_recall(args: argparse.Namespace) -> int:
 
 
 def _selected(args: argparse.Namespace) -> list[Conversation]:
-    found = load_conversations(args.path, locomo_categories=not args.raw_categories)
+    found = load_conversations(
+        args.path, locomo_categories=not args.raw_categories, date_order=args.date_order
+    )
+    assumed = [conv.conv_id for conv in found if conv.date_order_assumed]
+    if assumed:
+        print(
+            f"note: slashed dates that read either way (5/8/2023) read month first in "
+            f"{', '.join(assumed)}: no date there has a part over 12 to decide; "
+            "--date-order dmy reads them day first",
+            file=sys.stderr,
+        )
     found = found[: args.limit] if args.limit else found
     if args.turns:
         found = [first_turns(conv, args.turns) for conv in found]

@@ -9,6 +9,7 @@ prints the result.
 """
 
 from mnemo.evaluation.dataset import (
+    DATE_ORDERS,
     LOCOMO_CATEGORIES,
     Conversation,
     Question,
@@ -20,6 +21,7 @@ from mnemo.evaluation.metrics import DEFAULT_KS, RecallReport, evaluate, recall_
 from mnemo.evaluation.protocol import DEPTH, RecallRun, measure_recall
 
 __all__ = [
+    "DATE_ORDERS",
     "DEFAULT_KS",
     "DEPTH",
     "LOCOMO_CATEGORIES",

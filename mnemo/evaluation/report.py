@@ -41,6 +41,11 @@ def run_as_dict(run: RecallRun) -> dict[str, Any]:
             for name, report in run.reports.items()
         },
         "questions_by_category": run.reports["mnemo"].category_counts,
+        "date_orders": {  # how each conversation's either-way slashed dates were read
+            conv.conv_id: {"order": conv.date_order, "assumed": conv.date_order_assumed}
+            for conv in run.conversations
+            if conv.date_order is not None
+        },
     }
 
 

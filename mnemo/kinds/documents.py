@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import hashlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,7 +53,7 @@ from mnemo.store.postgres.documents import (
     chunk_fragment,
     snapshot,
 )
-from mnemo.store.postgres.filters import compile_filter
+from mnemo.store.postgres.filters import Fragment, compile_filter
 from mnemo.store.postgres.shared_index import SharedChunkIndex
 
 MAX_LIST = 1_000
@@ -225,14 +226,16 @@ class DocumentService:
                 if include_shared
                 else None
             )
-            where = chunk_fragment(
-                scope,
-                include_shared=include_shared,
-                document_ids=documents,
-                shared_ids=shared_ids,
-                extra=extra,
+            fragment = functools.partial(
+                chunk_fragment, scope, document_ids=documents, shared_ids=shared_ids, extra=extra
             )
-            return await self._searcher(pinned).search(scope, query, where, limit=limit)
+            # On Citus the shared corpus lives on a shard of its own: searched apart, so
+            # each statement runs on one shard.
+            apart = include_shared and await self._db.distributed()
+            where = fragment(include_shared=include_shared and not apart)
+            shared = fragment(include_shared=True, only_shared=True) if apart else None
+            searcher = self._searcher(pinned, include_shared, shared)
+            return await searcher.search(scope, query, where, limit=limit)
 
     async def get_context(
         self,
@@ -328,8 +331,15 @@ class DocumentService:
             db=db,
         )
 
-    def _searcher(self, db: Database) -> HybridSearch[ChunkRecord, ChunkHit]:
-        store = ChunkSearchStore(db, ts_config=self._search_config.text_search_config)
+    def _searcher(
+        self, db: Database, include_shared: bool, shared_apart: Fragment | None
+    ) -> HybridSearch[ChunkRecord, ChunkHit]:
+        store = ChunkSearchStore(
+            db,
+            ts_config=self._search_config.text_search_config,
+            include_shared=include_shared,
+            shared_apart=shared_apart,
+        )
         return HybridSearch(
             CHUNK_TABLE,
             _chunk_hit,

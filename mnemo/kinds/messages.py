@@ -47,6 +47,8 @@ from mnemo.store.postgres.messages import Appended, Keyset, MessageStore, Sessio
 MAX_PAGE = 1_000
 #: How many turns after a listing may be added to give its last calls their results.
 MAX_PAIRING_TURNS = 64
+#: Where each format names the call a tool result answers (for errors).
+RESULT_ID_FIELDS = {"openai": "tool_call_id", "anthropic": "tool_use_id", "responses": "call_id"}
 #: Seconds a session view lives in an in-process cache (other processes' writes go unheard).
 LOCAL_VIEW_TTL = 5.0
 message_hit = scored_hit(MessageHit)
@@ -348,9 +350,10 @@ class MessageService:
         for index, message in enumerate(messages):
             unknown = [i for i in _result_ids(message) if i in wanted - stored.keys()]
             if unknown and message.source is not None:
+                field = RESULT_ID_FIELDS[message.source["format"]]
                 raise InvalidInput(
-                    f"message {index}: tool result for call {unknown[0]!r} answers no tool "
-                    "call of this batch or session"
+                    f"message {index}.{field} {unknown[0]!r} answers no tool call of this "
+                    "batch or session"
                 )
         return self._described(messages, {**stored, **batch})
 

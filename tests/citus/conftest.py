@@ -81,33 +81,3 @@ def empty_tables(url: str) -> None:
             sql.SQL(", ").join(sql.Identifier(n) for n in names)
         )
         conn.execute(statement)
-
-
-# Known to fail on the cluster since the search rework (revision 0009): Citus refuses
-# some of its queries (access statistics read from memory_access by correlated
-# sub-queries over CTE rows and beside set-returning functions, a recursive CTE without
-# a user filter). Marked strict, so each one that starts passing is noticed.
-SEARCH_REWORK = (
-    "Citus refuses a query of the search rework (revision 0009): correlated sub-queries "
-    "on memory_access, a recursive CTE; see docs/scaling.md"
-)
-KNOWN_FAILURES = {
-    "test_public_api.py::test_update_reembeds_and_keeps_history",
-    "test_public_api.py::test_search_records_access_off_the_hot_path",
-    "test_public_api.py::test_query_embeddings_are_cached_in_postgres",
-    "test_public_api.py::test_memory_lifecycle_create_get_update_history_delete",
-    "test_public_api.py::test_lookups_by_id_that_name_the_user_reach_only_that_users_memory",
-    "test_public_api.py::test_delete_user_erases_every_table_and_counts",
-    "test_routing.py::test_every_per_user_operation_runs_on_one_shard",
-    "test_routing.py::test_a_lookup_by_id_alone_asks_every_shard",
-    "test_service_attacks.py::test_rejected_on_the_cluster[victim memory provenance]",
-    "test_service_attacks.py::test_isolated_on_the_cluster[victim user's deleted memories]",
-    "test_service_attacks.py::test_isolated_on_the_cluster[sql in query]",
-    "test_service_attacks.py::test_isolated_on_the_cluster[list the tenant's users]",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.nodeid.split("tests/citus/", 1)[-1] in KNOWN_FAILURES:
-            item.add_marker(pytest.mark.xfail(strict=True, reason=SEARCH_REWORK))

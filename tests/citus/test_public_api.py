@@ -8,23 +8,11 @@ against a coordinator whose user-scoped rows live on two workers.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.integration.test_memory_api import *  # noqa: F403
-from tests.service import test_api as service_api
 from tests.service.conftest import service, start_service  # noqa: F401
 from tests.service.test_api import *  # noqa: F403
 from tests.service.test_tenant_wall import *  # noqa: F403
 
 pytestmark = pytest.mark.citus
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="on Citus, a user's documents read together with the tenant's shared ones "
-    "(user_id '', another shard) need a cross-shard join Citus refuses (docs/scaling.md)",
-)
-async def test_entities_documents_and_working_memory(service: Any) -> None:  # noqa: F811
-    await service_api.test_entities_documents_and_working_memory(service)

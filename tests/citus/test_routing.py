@@ -16,27 +16,16 @@ import pytest
 
 from mnemo import AsyncMemory, MnemoConfig
 from mnemo.providers.embedders.base import Embedder
+from tests.support.citus_cluster import shard_query_counts
 
 pytestmark = pytest.mark.citus
-
-COUNTERS = (
-    "SELECT query_execution_single_shard, query_execution_multi_shard"
-    " FROM citus_stat_counters WHERE name = current_database()"
-)
-
-
-def counters(url: str) -> tuple[int, int]:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(COUNTERS).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1])
 
 
 async def shards_asked(url: str, operation: Callable[[], Awaitable[Any]]) -> tuple[int, int]:
     """(single-shard, multi-shard) queries Citus ran for ``operation``."""
-    before = counters(url)
+    before = shard_query_counts(url)
     await operation()
-    after = counters(url)
+    after = shard_query_counts(url)
     return after[0] - before[0], after[1] - before[1]
 
 
@@ -105,3 +94,32 @@ async def test_a_lookup_by_id_alone_asks_every_shard(
         database_url, lambda: quiet_memory.update(memory_id, "Somebody's new note")
     )
     assert multi == 1 and single >= 1
+
+
+def shard_of(url: str, user_id: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT get_shard_id_for_distribution_column('chunks', %s::text)", (user_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_the_shared_corpus_is_searched_apart_one_shard_per_statement(
+    quiet_memory: AsyncMemory, database_url: str
+) -> None:
+    corpus = shard_of(database_url, "")
+    user = next(
+        u for u in (f"reader-{i}" for i in range(100)) if shard_of(database_url, u) != corpus
+    )
+    documents = quiet_memory.documents
+    await documents.load("hours.md", "# Hours\n\nThe office opens at nine.", shared=True)
+    await documents.load("desk.md", "# Desk\n\nThe office desk is by the window.", user_id=user)
+    hits = await documents.search("office", user_id=user)
+    assert {h.shared for h in hits} == {True, False}
+    for operation in (
+        lambda: documents.search("when does the office open?", user_id=user),
+        lambda: quiet_memory.context("when does the office open?", user_id=user),
+    ):
+        single, multi = await shards_asked(database_url, operation)
+        assert multi == 0 and single >= 2

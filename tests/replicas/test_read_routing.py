@@ -136,6 +136,8 @@ async def test_reads_fall_back_when_replay_lags_beyond_the_bound(
     async with AsyncMemory(config) as memory:
         replicas = replicas_of(memory)
         await until(lambda: standby_usable(replicas))
+        await asyncio.sleep(0.8)  # idle past the bound: a caught-up standby stays in use
+        assert standby_usable(replicas), replicas.standbys[0].reason
         user = new_user()
         pause_replay(replica_pair)
         await memory.add("written while the standby waits", user_id=user)

@@ -161,6 +161,18 @@ class Cluster:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def shard_query_counts(url: str) -> tuple[int, int]:
+    """(single-shard, multi-shard) queries Citus has run in the database of ``url``
+    (``citus.enable_stat_counters`` is on in ``NODE_SETTINGS``)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT query_execution_single_shard, query_execution_multi_shard"
+            " FROM citus_stat_counters WHERE name = current_database()"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def start_cluster(workers: int = 2) -> Cluster:
     """Start a coordinator and ``workers`` workers; stop them with ``Cluster.stop``."""
     user = _run_as()

@@ -22,12 +22,13 @@ from psycopg.types.json import Jsonb
 
 from mnemo.core.document_records import ChunkRecord, DocumentRecord
 from mnemo.core.records import Scope
+from mnemo.core.scoring import Candidate
 from mnemo.errors import MnemoError
 from mnemo.store.postgres.database import Connection, Database
 from mnemo.store.postgres.errors import wrapped_errors
 from mnemo.store.postgres.filters import Fragment
 from mnemo.store.postgres.queries import query
-from mnemo.store.postgres.search import SearchableTable, SearchStore
+from mnemo.store.postgres.search import SearchableTable, SearchStore, merged_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -208,12 +209,36 @@ class _Pinned(Database):
 
 
 class ChunkSearchStore(SearchStore):
-    """The shared candidate query on ``chunks``; records of the user's and the
-    tenant's shared chunks, with their document's name and title."""
+    """The shared candidate query on ``chunks``; records of the user's (and the
+    tenant's shared) chunks, with their document's name and title.
 
-    def __init__(self, db: Database, *, ts_config: str) -> None:
+    With ``shared_apart`` (the shared corpus's own fragment), the shared corpus is
+    searched in a statement of its own and the two candidate lists merged: on Citus
+    the corpus (``user_id = ''``) lives on another shard than the user's rows, and one
+    statement over both would ask two shards.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ts_config: str,
+        include_shared: bool = True,
+        shared_apart: Fragment | None = None,
+    ) -> None:
         super().__init__(db, ts_config=ts_config)
         self._chunk_db = db
+        self._include_shared = include_shared
+        self._shared_apart = shared_apart
+
+    async def candidates(
+        self, table: SearchableTable[Any], where: Fragment, **options: Any
+    ) -> list[Candidate]:
+        found = await super().candidates(table, where, **options)
+        if self._shared_apart is None:
+            return found
+        shared = await super().candidates(table, self._shared_apart, **options)
+        return merged_candidates([found, shared], depth=options["depth"])
 
     async def records(
         self, table: SearchableTable[Any], scope: Scope, ids: Sequence[str]
@@ -221,10 +246,14 @@ class ChunkSearchStore(SearchStore):
         """The ``ChunkRecord``s of these ids, in the order asked."""
         if not ids:
             return []
-        params = {"tenant": scope.tenant_id, "users": _readers(scope), "ids": list(ids)}
-        rows = await self._chunk_db.fetch(
-            query("documents", "chunk_records"), params, tenant_id=scope.tenant_id
-        )
+        readers = _readers(scope) if self._include_shared else [scope.user_id]
+        apart = self._shared_apart is not None
+        rows: list[dict[str, Any]] = []
+        for users in [[u] for u in readers] if apart else [readers]:
+            params = {"tenant": scope.tenant_id, "users": users, "ids": list(ids)}
+            rows += await self._chunk_db.fetch(
+                query("documents", "chunk_records"), params, tenant_id=scope.tenant_id
+            )
         by_id = {str(r["id"]): chunk_from_row(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
@@ -246,21 +275,23 @@ def chunk_fragment(
     document_ids: Sequence[str] | None = None,
     shared_ids: Sequence[str] | None = None,
     extra: Fragment | None = None,
+    only_shared: bool = False,
 ) -> Fragment:
     """The chunks a search in ``scope`` may return (alias ``m``): the user's, and the
     tenant's shared ones (only ``shared_ids`` of them when given); a document with
-    an agent or session id shows only to that agent / session."""
+    an agent or session id shows only to that agent / session. ``only_shared``: the
+    shared ones alone (searched apart from the user's on Citus)."""
     params: dict[str, Any] = {"tenant": scope.tenant_id, "user": scope.user_id}
-    shared = sql.SQL("")
-    if include_shared:
-        shared = sql.SQL(" OR m.user_id = ''")
-        if shared_ids is not None:
-            shared = sql.SQL(" OR (m.user_id = '' AND m.id = ANY(%(shared_ids)s::uuid[]))")
-            params["shared_ids"] = list(shared_ids)
-    parts: list[sql.Composable] = [
-        sql.SQL("m.tenant_id = %(tenant)s"),
-        sql.SQL("(m.user_id = %(user)s{})").format(shared),
-    ]
+    shared: sql.Composable = sql.SQL("m.user_id = ''")
+    if shared_ids is not None:
+        shared = sql.SQL("(m.user_id = '' AND m.id = ANY(%(shared_ids)s::uuid[]))")
+        params["shared_ids"] = list(shared_ids)
+    owners: sql.Composable = sql.SQL("(m.user_id = %(user)s)")
+    if only_shared:
+        owners = shared
+    elif include_shared:
+        owners = sql.SQL("(m.user_id = %(user)s OR {})").format(shared)
+    parts: list[sql.Composable] = [sql.SQL("m.tenant_id = %(tenant)s"), owners]
     if scope.agent_id is not None:
         parts.append(sql.SQL("(m.agent_id IS NULL OR m.agent_id = %(agent)s)"))
         params["agent"] = scope.agent_id

@@ -31,12 +31,14 @@ ENTITY_COLUMNS = (
     "embedding_model",
     "content",
 )
+#: The entity ``e`` of the user ``%(user)s`` with its aliases. The aliases' sub-query names
+#: the user itself (not ``e.user_id``): Citus then keeps it on the user's shard.
 _COLUMNS = sql.SQL(", ").join(
     [
         *(sql.SQL("e.{}").format(sql.Identifier(c)) for c in ENTITY_COLUMNS),
         sql.SQL(
-            "ARRAY(SELECT a.alias FROM entity_aliases a WHERE a.tenant_id = e.tenant_id"
-            " AND a.user_id = e.user_id AND a.entity_id = e.id"
+            "ARRAY(SELECT a.alias FROM entity_aliases a WHERE a.tenant_id = %(tenant)s"
+            " AND a.user_id = %(user)s AND a.entity_id = e.id"
             " ORDER BY a.created_at, a.alias) AS aliases"
         ),
     ]

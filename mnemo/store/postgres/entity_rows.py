@@ -54,8 +54,8 @@ def entity_fragment(scope: Scope, *, types: Sequence[str] | None = None) -> Frag
     if scope.agent_id is not None or scope.session_id is not None:
         parts.append(
             sql.SQL(
-                "EXISTS (SELECT FROM entity_mentions x WHERE x.tenant_id = m.tenant_id"
-                " AND x.user_id = m.user_id AND x.entity_id = m.id"
+                "EXISTS (SELECT FROM entity_mentions x WHERE x.tenant_id = %(tenant)s"
+                " AND x.user_id = %(user)s AND x.entity_id = m.id"
                 " AND (%(agent)s::text IS NULL OR x.agent_id = %(agent)s)"
                 " AND (%(session)s::text IS NULL OR x.session_id = %(session)s))"
             )

@@ -16,10 +16,11 @@ from mnemo.core.inspection import QueuedTurn, SessionOverview, UserOverview
 from mnemo.core.records import MemoryRecord
 from mnemo.store.postgres.database import Database
 from mnemo.store.postgres.filters import Fragment
-from mnemo.store.postgres.memories import RECORD_SELECT, record_from_row
+from mnemo.store.postgres.memories import FRESH_SELECT, record_from_row
 from mnemo.store.postgres.queries import query
 
-_COLUMNS = RECORD_SELECT
+#: A removed memory's record: its access statistics were removed with it.
+_COLUMNS = FRESH_SELECT
 
 
 class InspectionStore:
@@ -31,7 +32,8 @@ class InspectionStore:
     async def user_ids(self, tenant_id: str, *, after: str, limit: int) -> list[str]:
         """The tenant's users (with memories or turns) after ``after``, in order."""
         params = {"tenant": tenant_id, "after": after, "limit": limit}
-        rows = await self._db.fetch(_q("user_ids"), params, tenant_id=tenant_id)
+        name = "user_ids_distributed" if await self._db.distributed() else "user_ids"
+        rows = await self._db.fetch(_q(name), params, tenant_id=tenant_id)
         return [row["user_id"] for row in rows]
 
     async def user_overviews(self, tenant_id: str, user_ids: list[str]) -> list[UserOverview]:

@@ -18,7 +18,12 @@ from psycopg.types.json import Jsonb
 
 from mnemo.core.records import MemoryRecord
 from mnemo.store.postgres.database import Connection, Database, Statement
-from mnemo.store.postgres.memories import FRESH_SELECT, RECORD_SELECT, record_from_row
+from mnemo.store.postgres.memories import (
+    ACCESS_JOIN,
+    FRESH_SELECT,
+    RECORD_SELECT,
+    record_from_row,
+)
 from mnemo.store.postgres.queries import query
 
 __all__ = ["ExtractedMemory", "LifecycleStore", "Refinement", "UpkeepRow"]
@@ -217,4 +222,6 @@ def _array(vector: Any) -> Any:
 
 
 def _formatted(name: str, *, fresh: bool = False) -> sql.Composed:
-    return query("lifecycle", name).format(columns=FRESH_SELECT if fresh else _COLUMNS)
+    return query("lifecycle", name).format(
+        columns=FRESH_SELECT if fresh else _COLUMNS, access=ACCESS_JOIN
+    )

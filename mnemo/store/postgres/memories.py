@@ -43,26 +43,25 @@ RECORD_COLUMNS = (
     "pinned",
     "decay_score",
 )
-#: How often and when a search returned the memory ``m`` (revision 0009 keeps them apart).
-_ACCESS = (
-    "(SELECT a.{column} FROM memory_access a"
-    " WHERE a.tenant_id = m.tenant_id AND a.user_id = m.user_id AND a.memory_id = m.id)"
+#: How often and when a search returned the memory ``m`` (revision 0009 keeps them apart in
+#: ``memory_access``): a join on the whole key, distribution column included, so Citus runs
+#: it on the memory's shard, over a table's rows and a CTE's alike (it refuses a correlated
+#: sub-query over a CTE's rows or beside a set-returning function).
+ACCESS_JOIN = sql.SQL(
+    "LEFT JOIN memory_access a"
+    " ON a.tenant_id = m.tenant_id AND a.user_id = m.user_id AND a.memory_id = m.id"
 )
 _ACCESS_COLUMNS = {
-    "access_count": sql.SQL("coalesce(" + _ACCESS + ", 0) AS access_count").format(
-        column=sql.Identifier("access_count")
-    ),
-    "last_accessed_at": sql.SQL(_ACCESS + " AS last_accessed_at").format(
-        column=sql.Identifier("last_accessed_at")
-    ),
+    "access_count": sql.SQL("coalesce(a.access_count, 0) AS access_count"),
+    "last_accessed_at": sql.SQL("a.last_accessed_at"),
 }
-#: ``RECORD_COLUMNS`` of the memory ``m`` for a SELECT list.
+#: ``RECORD_COLUMNS`` of the memory ``m`` joined by ``ACCESS_JOIN``, for a SELECT list.
 RECORD_SELECT = sql.SQL(", ").join(
     _ACCESS_COLUMNS.get(c, sql.SQL("m.{}").format(sql.Identifier(c))) for c in RECORD_COLUMNS
 )
 _COLUMNS = RECORD_SELECT
-#: ``RECORD_COLUMNS`` of a memory just inserted (``m`` a CTE's rows): it has no access
-#: statistics yet, and Citus cannot run the correlated look-up over a CTE's rows.
+#: ``RECORD_COLUMNS`` of a memory that has no access statistics: just inserted, or
+#: removed (its ``memory_access`` row went with it); no join needed.
 FRESH_SELECT = sql.SQL(", ").join(
     sql.SQL("0 AS access_count")
     if c == "access_count"
@@ -256,6 +255,7 @@ MEMORY_TABLE = SearchableTable(
     columns=RECORD_COLUMNS,
     record=record_from_row,
     select_list=RECORD_SELECT,
+    joins=ACCESS_JOIN,
     signals=sql.SQL("m.confidence, m.importance, {}").format(_ACCESS_COLUMNS["access_count"]),
 )
 
@@ -275,6 +275,7 @@ def event_from_row(row: dict[str, Any]) -> MemoryEvent:
 
 _OWNER = sql.SQL("AND user_id = %(user)s")
 _OWNER_M = sql.SQL("AND m.user_id = %(user)s")
+_OWNER_A = sql.SQL("AND a.user_id = %(user)s")
 
 
 def _formatted(
@@ -286,9 +287,11 @@ def _formatted(
     known = owner is not None
     return query("memories", name).format(
         columns=FRESH_SELECT if fresh else _COLUMNS,
+        access=ACCESS_JOIN,
         where=where_sql,
         owner=_OWNER if known else sql.SQL(""),
         owner_m=_OWNER_M if known else sql.SQL(""),
+        owner_a=_OWNER_A if known else sql.SQL(""),
     )
 
 

@@ -5,8 +5,8 @@ inside ``reading(tenant, user)``; ``Database.connection`` then lends a standby's
 connection when one is usable:
 
 - the last probe (every ``check_seconds``, off the request path) found it in recovery,
-  its WAL receiver running, and its replay no more than ``max_lag_ms`` behind what it
-  has received;
+  its WAL receiver running, its replay no more than ``max_lag_ms`` behind what it has
+  received, and past what the primary had flushed ``max_lag_ms`` ago;
 - it has replayed the primary's WAL up to the scope's read-your-writes mark: the
   primary's WAL insert position, recorded after a call that promises read-your-writes
   (``add(wait=True)`` marks its user, ``flush()`` everyone). A standby the last probe saw
@@ -23,7 +23,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
@@ -58,6 +58,7 @@ SELECT pg_is_in_recovery() AS in_recovery,
 """
 _REPLAYED = "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint"
 _WRITTEN = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
+_FLUSHED = "SELECT (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::bigint"
 
 
 @dataclass
@@ -136,6 +137,7 @@ class ReplicaSet:
         self._floor = 0
         self._next = 0
         self._wake = asyncio.Event()
+        self._samples: deque[tuple[float, int]] = deque()
         self._task: asyncio.Task[None] | None = None
         #: Lent connections by where they came from: ``standby``; ``primary`` (no standby
         #: usable), ``behind`` (none had replayed the scope's mark); ``retried`` methods.
@@ -268,8 +270,30 @@ class ReplicaSet:
     # -- probing --------------------------------------------------------------------------
 
     async def probe(self) -> None:
-        """Ask every standby for its state now."""
+        """Ask every standby for its state now (and the primary how far its WAL goes)."""
+        await self._sample_primary()
         await asyncio.gather(*(self._probe(s) for s in self.standbys))
+
+    async def _sample_primary(self) -> None:
+        """Remember the primary's flushed WAL position with the time it was seen: a standby
+        that has not replayed the position of ``max_lag_ms`` ago lags more than that,
+        whatever it reports itself (WAL stuck on the way counts too)."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                async with self._primary.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
+                    row = await (await conn.execute(_FLUSHED)).fetchone()
+        except (TimeoutError, PoolTimeout, psycopg.Error):
+            return  # the primary's own trouble: reads meet it on their own
+        now = time.monotonic()
+        self._samples.append((now, int(row[0]) if row else 0))
+        horizon = now - self._max_lag_ms / 1000
+        while len(self._samples) > 1 and self._samples[1][0] <= horizon:
+            self._samples.popleft()  # keep the newest sample at least max_lag_ms old
+
+    def _due(self) -> int:
+        """The primary's WAL position of at least ``max_lag_ms`` ago (0 if unknown)."""
+        horizon = time.monotonic() - self._max_lag_ms / 1000
+        return self._samples[0][1] if self._samples and self._samples[0][0] <= horizon else 0
 
     async def _probe_forever(self) -> None:
         while True:
@@ -296,7 +320,7 @@ class ReplicaSet:
         standby.usable, standby.reason, standby.probed_at = usable, reason, time.monotonic()
 
     def _judge(self, row: Any) -> tuple[bool, str]:
-        in_recovery, _replay, lag_ms, streaming = row
+        in_recovery, replay, lag_ms, streaming = row
         if not in_recovery:
             return False, "not a standby (pg_is_in_recovery() is false)"
         if not streaming:
@@ -304,4 +328,6 @@ class ReplicaSet:
         if lag_ms is None or float(lag_ms) > self._max_lag_ms:
             lag = "unknown" if lag_ms is None else f"{float(lag_ms):.0f} ms"
             return False, f"replay lag {lag} over {self._max_lag_ms:g} ms"
+        if int(replay or 0) < self._due():
+            return False, f"has not replayed what the primary had {self._max_lag_ms:g} ms ago"
         return True, "streaming"

@@ -40,6 +40,9 @@ class SearchableTable(Generic[R]):
     record: Callable[[dict[str, Any]], R]
     #: ``confidence``, ``importance`` and ``access_count`` expressions over ``m``.
     signals: sql.Composable = field(default_factory=lambda: sql.SQL(NEUTRAL_SIGNALS))
+    #: Joins after ``FROM table m`` that ``signals`` and ``select_list`` read (co-located,
+    #: on the whole key: Citus runs them on the user's shard).
+    joins: sql.Composable = field(default_factory=lambda: sql.SQL(""))
     #: Stored neighbours are adjacent rows in ``neighbour_order`` among the rows of the
     #: scope sharing ``neighbour_group`` (no order: rows have no neighbours). An index
     #: on (tenant_id, user_id, *group, *order) makes finding one a single probe.
@@ -129,6 +132,7 @@ class SearchStore:
             "table": sql.Identifier(table.name),
             "where": where.sql,
             "signals": table.signals,
+            "joins": table.joins,
             "previous": table.previous,
         }
         ranked = query("search", "ranked_candidates").format(**parts)
@@ -169,7 +173,7 @@ class SearchStore:
         if not ids:
             return []
         statement = query("search", "get_user_rows").format(
-            table=sql.Identifier(table.name), columns=table.column_list
+            table=sql.Identifier(table.name), columns=table.column_list, joins=table.joins
         )
         params = {"tenant": scope.tenant_id, "user": scope.user_id, "ids": list(ids)}
         rows = await self._db.fetch(statement, params, tenant_id=scope.tenant_id)
@@ -191,6 +195,23 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         importance=row["importance"],
         access_count=row["access_count"],
     )
+
+
+def merged_candidates(groups: Sequence[list[Candidate]], *, depth: int) -> list[Candidate]:
+    """Candidates of scopes searched apart (a statement each), as one search over all of
+    them finds them: each leg re-ranked by its score over every group (ties by id, as
+    in SQL) and cut to its best ``depth``; a candidate left in no leg is dropped; the
+    successors found again. BM25 scores keep each scope's own collection statistics.
+    """
+    pool = [replace(c, next_id=None) for group in groups for c in group]
+    ranks: dict[str, dict[str, int]] = {c.id: {} for c in pool}
+    for leg in ("vector", "lexical"):
+        in_leg = sorted(
+            (c for c in pool if leg in c.ranks), key=lambda c: (-c.leg_scores[leg], c.id)
+        )
+        for rank, c in enumerate(in_leg[:depth], start=1):
+            ranks[c.id][leg] = rank
+    return with_successors([replace(c, ranks=ranks[c.id]) for c in pool if ranks[c.id]])
 
 
 def with_successors(candidates: list[Candidate]) -> list[Candidate]:

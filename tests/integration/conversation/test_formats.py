@@ -63,7 +63,7 @@ async def test_a_result_added_later_names_its_stored_call(memory: AsyncMemory) -
     [
         ([{"role": "user", "content": "hi"},
           {"role": "tool", "tool_call_id": "call_unknown", "content": "ok"}],
-         "message 1: tool result for call 'call_unknown' answers no tool call"),
+         "message 1.tool_call_id 'call_unknown' answers no tool call"),
         ([{"role": "user", "content": "hi"},
           {"role": "assistant", "content": None, "tool_calls": [
               {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}]}],
@@ -73,7 +73,10 @@ async def test_a_result_added_later_names_its_stored_call(memory: AsyncMemory) -
          "message 1.content[0].type 'hologram' is not a OpenAI chat content type"),
         ([{"role": "user", "content": "hi"},
           {"type": "function_call_output", "call_id": "nope", "output": "x"}],
-         "message 1: tool result for call 'nope'"),
+         "message 1.call_id 'nope' answers no tool call of this batch or session"),
+        ([{"role": "user", "content": "hi"},
+          {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_x"}]}],
+         "message 1.tool_use_id 'toolu_x' answers no tool call"),
     ],
 )  # fmt: skip
 async def test_a_malformed_message_stores_nothing_of_its_batch(

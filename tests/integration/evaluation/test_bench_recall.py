@@ -122,6 +122,11 @@ def test_the_command_prints_recall_beside_the_baselines_and_cleans_up(
         ('{"session_1_date_time": "2024-01-01", "session_1": [{"speaker": "A", "dia_id": "x", '
          '"text": "hi"}], "qa": [{"question": "?", "evidence": ["y"]}]}',
          "no question whose evidence names one of the turns read: nothing to score"),
+        ('{"session_1": [{"speaker": "A", "dia_id": "D1:1", "text": "hi", "date_time": '
+         '"13/5/2024"}, {"speaker": "B", "dia_id": "D1:2", "text": "yo", "date_time": '
+         '"5/14/2024"}]}', "bad: slashed dates in both orders: bad: session_1 turn 1: "
+         "`date_time` '13/5/2024' is only a date day first, bad: session_1 turn 2: `date_time` "
+         "'5/14/2024' only month first"),
     ],
 )  # fmt: skip
 def test_a_bad_file_is_a_clear_error_and_nothing_is_stored(
@@ -225,4 +230,56 @@ def test_per_turn_stamps_and_raw_categories_in_a_file_of_several_chats(
     for cells in rows.values():  # overall, then one R@5/R@10 pair per category
         assert len(cells) == 3 and all(len(cell.split("/")) == 2 for cell in cells)
     assert rows["mnemo (default search)"][0] == "1.000/1.000"  # 2-3 turns a chat: all found
+    assert bench_rows(database_url) == 0
+
+
+#: A chat stamped per session and per turn with slashed dates that all read either way,
+#: as some exports write them: the file alone cannot say whether 3/4 is March or April.
+SLASHED = [
+    {"sample_id": "chat-s",
+     "conversation": {
+         "speaker_a": "Noa", "speaker_b": "Kit",
+         "session_1_date_time": "3/4/2024",
+         "session_1": [
+             {"speaker": "Noa", "dia_id": "D1:1", "text": "I adopted a grey kitten called Pebble.",
+              "date_time": "3/4/2024, 9:05 am"},
+             {"speaker": "Kit", "dia_id": "D1:2", "text": "Pebble! Send me photos please.",
+              "date_time": "3/4/2024, 9:07 am"},
+         ],
+         "session_2_date_time": "5/4/24",
+         "session_2": [
+             {"speaker": "Noa", "dia_id": "D2:1", "text": "My bike got a flat tyre on the bridge.",
+              "date_time": "5/4/24 18:30"},
+         ],
+     },
+     "qa": [{"question": "What is the kitten called?", "evidence": ["D1:1"], "category": 1},
+            {"question": "What happened to the bike?", "evidence": ["D2:1"], "category": 1}]},
+]  # fmt: skip
+
+
+def test_slashed_per_turn_dates_are_read_in_one_order_that_is_reported(
+    capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path
+) -> None:
+    path = write(tmp_path, SLASHED, "slashed.json")
+    [month_first] = load_conversations(path)
+    assert [t.created_at for t in month_first.turns] == [
+        datetime(2024, 3, 4, 9, 5, tzinfo=UTC),
+        datetime(2024, 3, 4, 9, 7, tzinfo=UTC),
+        datetime(2024, 5, 4, 18, 30, tzinfo=UTC),
+    ]
+    [day_first] = load_conversations(path, date_order="dmy")
+    assert day_first.turns[2].created_at == datetime(2024, 4, 5, 18, 30, tzinfo=UTC)
+
+    code, out, err = run_cli(capsys, str(path), "--database-url", database_url, "--json")
+    assert code == 0, err
+    assert "read month first in chat-s: no date there has a part over 12" in err
+    result = json.loads(out)
+    assert result["dataset"]["turns"] == 3 and result["dataset"]["questions"] == 2
+    assert result["date_orders"] == {"chat-s": {"order": "mdy", "assumed": True}}
+
+    argv = (str(path), "--database-url", database_url, "--json", "--date-order", "dmy")
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert "note:" not in err
+    assert json.loads(out)["date_orders"] == {"chat-s": {"order": "dmy", "assumed": False}}
     assert bench_rows(database_url) == 0

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mnemo.errors import InvalidInput
-from mnemo.evaluation import first_turns, load_conversations
+from mnemo.evaluation import Conversation, first_turns, load_conversations
 from mnemo.evaluation.dataset import normalise_evidence, parse_conversations
 
 
@@ -160,8 +160,8 @@ def sample_with(**changes: Any) -> dict[str, Any]:
          "c: session_1 turn 1: no `date_time`, and no `session_1_date_time`"),
         (sample_with(session_1_date_time="sometime in May"),
          "c: session_1 turn 1: `session_1_date_time`: unrecognised date/time 'sometime in May'"),
-        (sample_with(session_1=[turn("D1:1", "A", "hi", date_time="5/8/2023")]),
-         "c: session_1 turn 1: `date_time`: unrecognised date/time '5/8/2023'"),
+        (sample_with(session_1=[turn("D1:1", "A", "hi", date_time="13/13/2023")]),
+         "c: session_1 turn 1: `date_time`: '13/13/2023' is not a date, month or day first"),
         (sample_with(session_2=[turn("D1:1", "A", "again")]),
          "c: session_2 turn 1: dia_id 'D1:1' is used twice"),
         (sample_with(qa={"question": "x"}), "c: `qa` must be a list of questions"),
@@ -196,3 +196,97 @@ def test_two_conversations_with_one_id_are_refused(tmp_path: Path) -> None:
     nested = {"sample_id": "same", "conversation": locomo_sample()}
     with pytest.raises(InvalidInput, match="two conversations are called 'same'"):
         load_conversations(write(tmp_path, [nested, nested]))
+
+
+def slashed_chat(*stamps: str, sample_id: str = "chat") -> dict[str, Any]:
+    """A chat stamped per turn with ``stamps``, the first turn dated by its session."""
+    first, *rest = stamps
+    return {
+        "sample_id": sample_id,
+        "conversation": {
+            "session_1_date_time": first,
+            "session_1": [turn("D1:1", "A", "hi")]
+            + [turn(f"D1:{i}", "B", "yo", date_time=s) for i, s in enumerate(rest, start=2)],
+        },
+        "qa": [{"question": "?", "evidence": ["D1:1"], "category": 1}],
+    }
+
+
+def dates(conv: Conversation) -> list[datetime]:
+    return [t.created_at for t in conv.turns]
+
+
+def test_slashed_dates_that_read_either_way_are_read_month_first_and_said_so() -> None:
+    [conv] = parse_conversations(slashed_chat("5/8/2023", "5/8/2023, 1:56 pm", "6/1/23 09:00"),
+                                 name="c")  # fmt: skip
+    assert dates(conv) == [
+        datetime(2023, 5, 8, tzinfo=UTC),
+        datetime(2023, 5, 8, 13, 56, tzinfo=UTC),
+        datetime(2023, 6, 1, 9, tzinfo=UTC),
+    ]
+    assert (conv.date_order, conv.date_order_assumed) == ("mdy", True)
+
+
+def test_one_date_with_a_part_over_12_decides_the_whole_file() -> None:
+    day_first = [slashed_chat("5/8/2023", sample_id="a"),
+                 slashed_chat("6/8/2023", "13/8/2023 20:00", sample_id="b")]  # fmt: skip
+    a, b = parse_conversations(day_first, name="c")
+    assert dates(a) == [datetime(2023, 8, 5, tzinfo=UTC)]  # decided by b, same file
+    assert dates(b) == [datetime(2023, 8, 6, tzinfo=UTC), datetime(2023, 8, 13, 20, tzinfo=UTC)]
+    assert (
+        (a.date_order, a.date_order_assumed)
+        == (b.date_order, b.date_order_assumed)
+        == (
+            "dmy",
+            False,
+        )
+    )
+
+    [month_first] = parse_conversations(slashed_chat("5/8/2023", "5/13/2023"), name="c")
+    assert dates(month_first)[0] == datetime(2023, 5, 8, tzinfo=UTC)
+    assert (month_first.date_order, month_first.date_order_assumed) == ("mdy", False)
+
+    [decided] = parse_conversations(slashed_chat("13/8/2023", "2023-08-14"), name="c")
+    assert decided.date_order is None  # nothing there depends on the order
+
+
+def test_each_file_of_a_directory_is_decided_on_its_own(tmp_path: Path) -> None:
+    write(tmp_path, slashed_chat("5/8/2023", "13/8/2023", sample_id="a"), "1.json")
+    write(tmp_path, slashed_chat("5/8/2023", sample_id="b"), "2.json")
+    a, b = load_conversations(tmp_path)
+    assert dates(a)[0] == datetime(2023, 8, 5, tzinfo=UTC)
+    assert dates(b)[0] == datetime(2023, 5, 8, tzinfo=UTC)
+    assert [(c.date_order, c.date_order_assumed) for c in (a, b)] == [("dmy", False),
+                                                                     ("mdy", True)]  # fmt: skip
+
+
+def test_the_order_can_be_given(tmp_path: Path) -> None:
+    path = write(tmp_path, slashed_chat("5/8/2023", "13/8/2023"))
+    [conv] = load_conversations(path, date_order="dmy")
+    assert dates(conv)[0] == datetime(2023, 8, 5, tzinfo=UTC)
+    assert (conv.date_order, conv.date_order_assumed) == ("dmy", False)
+    [conv] = parse_conversations(slashed_chat("5/8/2023"), name="c", date_order="mdy")
+    assert (dates(conv)[0], conv.date_order_assumed) == (datetime(2023, 5, 8, tzinfo=UTC), False)
+    with pytest.raises(InvalidInput, match=r"chat: session_1 turn 2: `date_time`: "
+                       r"'13/8/2023' is not a date read month first \(mdy\)"):  # fmt: skip
+        load_conversations(path, date_order="mdy")
+    with pytest.raises(InvalidInput, match="date order must be one of auto, mdy, dmy, got 'ymd'"):
+        load_conversations(path, date_order="ymd")  # type: ignore[arg-type]
+
+
+def test_dates_that_contradict_each_other_are_refused_naming_both_turns() -> None:
+    mixed = [slashed_chat("5/8/2023", "13/8/2023", sample_id="a"),
+             slashed_chat("8/14/2023", sample_id="b")]  # fmt: skip
+    with pytest.raises(InvalidInput) as caught:
+        parse_conversations(mixed, name="c")
+    assert str(caught.value) == (
+        "c: slashed dates in both orders: a: session_1 turn 2: `date_time` '13/8/2023' is only "
+        "a date day first, b: session_1 turn 1: `session_1_date_time` '8/14/2023' only month "
+        "first"
+    )
+
+
+def test_first_turns_keeps_how_dates_were_read() -> None:
+    [conv] = parse_conversations(slashed_chat("5/8/2023", "6/8/2023"), name="c")
+    cut = first_turns(conv, 1)
+    assert (cut.date_order, cut.date_order_assumed) == ("mdy", True)

@@ -7,21 +7,25 @@
 SELECT pg_advisory_xact_lock(hashtextextended('mnemo.entities:' || %(tenant)s || chr(31) || %(user)s, 0))
 
 -- name: resolve_keys
--- The entity each case-folded key names, by canonical name or else by alias.
-SELECT k.key, {columns}
-FROM unnest(%(keys)s::text[]) AS k(key)
-JOIN LATERAL (
-    SELECT x.id FROM (
-        SELECT id, 0 AS pref FROM entities
-        WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND canonical_name = k.key
+-- The entity each case-folded key names, by canonical name or else by alias. Keys
+-- are matched with = ANY, not unnest: Citus refuses the aliases' correlated
+-- sub-query in {columns} beside a set-returning function.
+WITH named AS (
+    SELECT DISTINCT ON (x.key) x.key, x.id
+    FROM (
+        SELECT canonical_name AS key, id, 0 AS pref FROM entities
+        WHERE tenant_id = %(tenant)s AND user_id = %(user)s
+          AND canonical_name = ANY(%(keys)s::text[])
         UNION ALL
-        SELECT entity_id, 1 FROM entity_aliases
-        WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND alias_key = k.key
+        SELECT alias_key, entity_id, 1 FROM entity_aliases
+        WHERE tenant_id = %(tenant)s AND user_id = %(user)s
+          AND alias_key = ANY(%(keys)s::text[])
     ) x
-    ORDER BY x.pref
-    LIMIT 1
-) hit ON true
-JOIN entities e ON e.tenant_id = %(tenant)s AND e.user_id = %(user)s AND e.id = hit.id
+    ORDER BY x.key, x.pref, x.id
+)
+SELECT n.key, {columns}
+FROM named n
+JOIN entities e ON e.tenant_id = %(tenant)s AND e.user_id = %(user)s AND e.id = n.id
 
 -- name: known_surfaces
 -- Names and aliases the extractor should recognise, most recently seen first.
@@ -142,7 +146,7 @@ WHERE e.tenant_id = %(tenant)s AND e.user_id = %(user)s
   AND (%(types)s::text[] IS NULL OR e.type = ANY (%(types)s::text[]))
   AND (%(agent)s::text IS NULL AND %(session)s::text IS NULL OR EXISTS (
       SELECT FROM entity_mentions x
-      WHERE x.tenant_id = e.tenant_id AND x.user_id = e.user_id AND x.entity_id = e.id
+      WHERE x.tenant_id = %(tenant)s AND x.user_id = %(user)s AND x.entity_id = e.id
         AND (%(agent)s::text IS NULL OR x.agent_id = %(agent)s)
         AND (%(session)s::text IS NULL OR x.session_id = %(session)s)))
 ORDER BY 0.6 * (1 - exp(-e.mention_count / 10.0))

@@ -1,6 +1,7 @@
 -- Read views for browsing a tenant's store (the inspector): users, removed
 -- memories, sessions, the extraction queue. Every query is bound to one tenant.
--- {columns} are the memory record columns over the alias m.
+-- {columns} are the memory record columns over the alias m (of a removed memory:
+-- its access statistics went with it).
 
 -- name: user_ids
 -- The tenant's users after %(after)s in order, at most %(limit)s: a loose index
@@ -33,48 +34,70 @@ SELECT user_id FROM from_messages WHERE user_id IS NOT NULL
 ORDER BY user_id
 LIMIT %(limit)s
 
+-- name: user_ids_distributed
+-- The same on Citus, which runs a recursive CTE only with a filter on one user: each
+-- shard lists its first users after %(after)s (grouped by the distribution column,
+-- so the limit is applied on the shards too), the coordinator merges the two lists.
+SELECT user_id FROM (
+    (SELECT user_id FROM memories
+     WHERE tenant_id = %(tenant)s AND user_id > %(after)s
+     GROUP BY user_id ORDER BY user_id LIMIT %(limit)s)
+    UNION
+    (SELECT user_id FROM messages
+     WHERE tenant_id = %(tenant)s AND user_id > %(after)s
+     GROUP BY user_id ORDER BY user_id LIMIT %(limit)s)
+) u
+ORDER BY user_id
+LIMIT %(limit)s
+
 -- name: user_overviews
--- Current memories per kind, superseded ones, turns and last activity of each user.
-SELECT u.user_id, mem.kinds, mem.superseded, mem.last_changed, msg.messages, msg.last_turn_at
-FROM unnest(%(users)s::text[]) AS u(user_id)
-CROSS JOIN LATERAL (
-    SELECT coalesce(jsonb_object_agg(k.kind, k.n) FILTER (WHERE k.kind IS NOT NULL), '{}')
+-- Current memories per kind, superseded ones, turns and last activity of each user:
+-- grouped by user (not a lateral join per user beside unnest, which Citus refuses), so
+-- on Citus each shard groups its own users.
+SELECT coalesce(mem.user_id, msg.user_id) AS user_id, coalesce(mem.kinds, '{}') AS kinds,
+       coalesce(mem.superseded, 0) AS superseded, mem.last_changed,
+       coalesce(msg.messages, 0) AS messages, msg.last_turn_at
+FROM (
+    SELECT k.user_id,
+           coalesce(jsonb_object_agg(k.kind, k.n) FILTER (WHERE k.kind IS NOT NULL), '{}')
                AS kinds,
-           coalesce(sum(k.superseded), 0)::bigint AS superseded,
-           max(k.last_changed) AS last_changed
+           sum(k.superseded)::bigint AS superseded, max(k.last_changed) AS last_changed
     FROM (
-        SELECT CASE WHEN m.status = 'active' THEN m.kind END AS kind,
+        SELECT m.user_id, CASE WHEN m.status = 'active' THEN m.kind END AS kind,
                count(*) FILTER (WHERE m.status = 'active') AS n,
                count(*) FILTER (WHERE m.status <> 'active') AS superseded,
                max(m.updated_at) AS last_changed
         FROM memories m
-        WHERE m.tenant_id = %(tenant)s AND m.user_id = u.user_id
-        GROUP BY 1
+        WHERE m.tenant_id = %(tenant)s AND m.user_id = ANY(%(users)s::text[])
+        GROUP BY 1, 2
     ) k
+    GROUP BY k.user_id
 ) mem
-CROSS JOIN LATERAL (
-    SELECT count(*) AS messages, max(m.created_at) AS last_turn_at
+FULL JOIN (
+    SELECT m.user_id, count(*) AS messages, max(m.created_at) AS last_turn_at
     FROM messages m
-    WHERE m.tenant_id = %(tenant)s AND m.user_id = u.user_id
-) msg
-ORDER BY u.user_id
+    WHERE m.tenant_id = %(tenant)s AND m.user_id = ANY(%(users)s::text[])
+    GROUP BY m.user_id
+) msg ON msg.user_id = mem.user_id
+ORDER BY 1
 
 -- name: removed_memories
 -- Memories deleted or merged away, newest removal first: the last record their
 -- history holds (the removing event's "before"), narrowed by {where} over m.
+-- (An anti-join beside the events, not a correlated NOT EXISTS over the sub-query's
+-- rows, which Citus refuses.)
 SELECT {columns}, e.created_at AS removed_at
 FROM (
-    SELECT DISTINCT ON (e.memory_id) e.memory_id, e.before, e.created_at, e.tenant_id, e.user_id
+    SELECT DISTINCT ON (e.memory_id) e.memory_id, e.before, e.created_at
     FROM memory_events e
+    LEFT JOIN memories kept
+        ON kept.tenant_id = e.tenant_id AND kept.user_id = e.user_id AND kept.id = e.memory_id
     WHERE e.tenant_id = %(tenant)s AND e.user_id = %(user)s
-      AND e.event IN ('delete', 'merge') AND e.before IS NOT NULL
+      AND e.event IN ('delete', 'merge') AND e.before IS NOT NULL AND kept.id IS NULL
     ORDER BY e.memory_id, e.created_at DESC
 ) e
 CROSS JOIN LATERAL jsonb_populate_record(NULL::memories, e.before) m
-WHERE NOT EXISTS (
-    SELECT FROM memories kept
-    WHERE kept.tenant_id = e.tenant_id AND kept.user_id = e.user_id AND kept.id = e.memory_id)
-  AND {where}
+WHERE {where}
 ORDER BY e.created_at DESC, e.memory_id
 LIMIT %(limit)s OFFSET %(offset)s
 
@@ -86,7 +109,8 @@ CROSS JOIN LATERAL jsonb_populate_record(NULL::memories, e.before) m
 WHERE e.memory_id = %(id)s AND e.tenant_id = %(tenant)s
   AND e.event IN ('delete', 'merge') AND e.before IS NOT NULL
   AND NOT EXISTS (
-    SELECT FROM memories kept WHERE kept.tenant_id = e.tenant_id AND kept.id = e.memory_id)
+    SELECT FROM memories kept
+    WHERE kept.tenant_id = e.tenant_id AND kept.user_id = e.user_id AND kept.id = e.memory_id)
 ORDER BY e.created_at DESC
 LIMIT 1
 

@@ -1,17 +1,22 @@
 -- Queries of the memory lifecycle: reconciliation writes, decay, consolidation and
 -- clean-up. Every statement is bound to one tenant and one user. {columns} are the
--- memory record columns over the alias m. Every change writes its memory_events row
+-- memory record columns over the alias m, joined to its access statistics by {access}. Every change writes its memory_events row
 -- (before / after without the vector and search columns, the reason, the actor).
 
 -- name: nearest_memories
 -- The user's current memories closest to a vector (exact cosine), skipping the
 -- kinds reconciliation never touches (verbatim notes).
-SELECT {columns}, 1 - (m.embedding <=> %(vector)s) AS similarity
-FROM memories m
-WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.status = 'active'
-  AND m.embedding_model = %(model)s AND m.kind <> ALL(%(skip_kinds)s::text[])
-ORDER BY m.embedding <=> %(vector)s, m.id
-LIMIT %(limit)s
+-- Statistics are joined to the nearest only (the scan of the scope stays one table's).
+SELECT {columns}, m.similarity
+FROM (
+    SELECT m.*, 1 - (m.embedding <=> %(vector)s) AS similarity
+    FROM memories m
+    WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.status = 'active'
+      AND m.embedding_model = %(model)s AND m.kind <> ALL(%(skip_kinds)s::text[])
+    ORDER BY m.embedding <=> %(vector)s, m.id
+    LIMIT %(limit)s
+) m {access}
+ORDER BY m.similarity DESC, m.id
 
 -- name: insert_memory
 -- One extracted memory, current or (when superseded_by is given) already history.
@@ -116,7 +121,7 @@ events AS (
     FROM updated u JOIN previous p USING (tenant_id, user_id, id)
     RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
-SELECT {columns} FROM updated m
+SELECT {columns} FROM updated m {access}
 
 -- name: upkeep_rows
 -- What decay, consolidation and clean-up look at: the user's current memories.

@@ -1,6 +1,6 @@
 -- Queries on memories and their history. Every query is bound to one tenant;
 -- most to one user. {where} is a scope + filter fragment built by filters.py
--- over the alias m.
+-- over the alias m; {columns} read access statistics through {access} (alias a).
 
 -- name: insert_memories
 WITH input AS (
@@ -40,13 +40,14 @@ SELECT {columns} FROM inserted m
 -- name: get_memory
 -- The owner placeholder is a user condition when the caller names the user (one
 -- shard on Citus), else empty (every shard is asked).
-SELECT {columns} FROM memories m WHERE m.tenant_id = %(tenant)s AND m.id = %(id)s {owner}
+SELECT {columns} FROM memories m {access}
+WHERE m.tenant_id = %(tenant)s AND m.id = %(id)s {owner_m}
 
 -- name: owner_of_memory
 SELECT user_id FROM memories WHERE tenant_id = %(tenant)s AND id = %(id)s
 
 -- name: list_memories
-SELECT {columns} FROM memories m
+SELECT {columns} FROM memories m {access}
 WHERE {where}
 ORDER BY m.created_at DESC, m.id DESC
 LIMIT %(limit)s OFFSET %(offset)s
@@ -90,7 +91,9 @@ events AS (
     FROM updated u JOIN previous p USING (tenant_id, user_id, id)
     RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
-SELECT {columns} FROM updated m
+-- (With the user named, the statistics' join names it too: Citus then runs the whole
+-- statement on the user's shard; the CTE's rows alone do not tell it which.)
+SELECT {columns} FROM updated m {access} {owner_a}
 
 -- name: delete_memory
 WITH deleted AS (
@@ -116,13 +119,15 @@ ORDER BY created_at, id
 -- name: record_access
 -- Searches that returned these memories: counts added, the latest time kept. Rows of
 -- memory_access are narrow, so the read path never rewrites a memory; ids deleted
--- since the search are skipped.
+-- since the search are skipped (a join, not a correlated EXISTS: Citus refuses those
+-- beside a set-returning function; the user comes from m, so each shard inserts its own).
 INSERT INTO memory_access AS x (tenant_id, user_id, memory_id, access_count, last_accessed_at)
-SELECT %(tenant)s, a.user_id, a.id, a.hits, a.at
-FROM unnest(%(users)s::text[], %(ids)s::uuid[], %(hits)s::integer[], %(ats)s::timestamptz[])
+SELECT m.tenant_id, m.user_id, m.id, a.hits, a.at
+FROM memories m
+JOIN unnest(%(users)s::text[], %(ids)s::uuid[], %(hits)s::integer[], %(ats)s::timestamptz[])
     AS a(user_id, id, hits, at)
-WHERE EXISTS (SELECT FROM memories m
-              WHERE m.tenant_id = %(tenant)s AND m.user_id = a.user_id AND m.id = a.id)
+    ON m.user_id = a.user_id AND m.id = a.id
+WHERE m.tenant_id = %(tenant)s
 ON CONFLICT (tenant_id, user_id, memory_id) DO UPDATE
 SET access_count = x.access_count + excluded.access_count,
     last_accessed_at = greatest(x.last_accessed_at, excluded.last_accessed_at)

@@ -1,7 +1,8 @@
 -- The hybrid candidate query shared by every searchable table (memories,
 -- messages, document chunks, entities). Formatted with psycopg.sql: {table} is
 -- the table, {where} a scope + filter fragment over the alias m, {signals} the
--- table's confidence / importance / access_count expressions over m, and
+-- table's confidence / importance / access_count expressions over m and its
+-- {joins} (memories: their access statistics), and
 -- {previous} the condition and order (over m and a candidate's row k) that find
 -- a candidate's stored predecessor. Both queries gather their legs, then end in
 -- {ranked}: BM25, the lexical leg, and one row per candidate.
@@ -121,10 +122,11 @@ SELECT m.id, c.vector_rank, c.lexical_rank,
        m.created_at, {signals}
 FROM candidates c
 JOIN {table} m ON m.id = c.id AND {where}
+{joins}
 CROSS JOIN LATERAL (SELECT m.*) k
 LEFT JOIN bm25 b ON b.id = c.id
 
 -- name: get_user_rows
 -- The records of one user's rows with these ids (any order; callers reorder).
-SELECT {columns} FROM {table} m
+SELECT {columns} FROM {table} m {joins}
 WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.id = ANY(%(ids)s::uuid[])
