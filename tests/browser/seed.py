@@ -105,12 +105,12 @@ async def seed_hostile(m: AsyncMemory) -> str:
     metadata), a session (id, turns, tool call, extraction), a document, a setting (key,
     value, actor, reason). Returns the memory's id."""
     user = HOSTILE_USER
-    hostile_arguments = json.dumps({"q": HOSTILE})  # arguments must be JSON (issue 15)
     memory = await m.add(HOSTILE, user_id=user, kind="note", metadata={"<b>tag</b>": HOSTILE})
     await m.add(
         [{"role": "user", "name": HOSTILE_USER, "content": "My onerror question: " + HOSTILE},
          {"role": "assistant", "content": HOSTILE, "tool_calls": [{"id": "call_h",
-          "type": "function", "function": {"name": "lookup", "arguments": hostile_arguments}}]},
+          "type": "function", "function": {"name": "lookup",
+                                            "arguments": json.dumps({"q": HOSTILE})}}]},
          {"role": "tool", "content": HOSTILE, "tool_results": [
              {"tool_call_id": "call_h", "name": "lookup", "output": HOSTILE}]}],
         user_id=user, session_id=HOSTILE_SESSION, infer=True, wait=True,
