@@ -14,6 +14,7 @@ library (``AsyncMemory``), one call at a time, it times on each:
 - add: one memory with its vector given (no embedding in the timing);
 - context: a context block for a question (cached embedding).
 
+calls alternating between the two (so the machine's other load weighs on both alike),
 and prints p50 / p95 in ms and the cluster / single ratio, then each public operation's
 shard fan-out on the cluster: Citus's single- and multi-shard query counts
 (``citus_stat_counters``). All nodes share this machine's cores, so the ratio is the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -54,6 +56,7 @@ from tests.support.citus_cluster import (
 )
 
 Operation = Callable[[], Awaitable[Any]]
+Calls = dict[str, list[Operation]]
 
 
 def single_node(root: Path) -> Node:
@@ -97,21 +100,34 @@ def pct(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
-async def latencies(
-    memory: AsyncMemory, users: int, queries: int, vectors: np.ndarray
-) -> dict[str, list[float]]:
+def calls(memory: AsyncMemory, users: int, queries: int, vectors: np.ndarray) -> Calls:
+    """The timed calls of each operation, the same on every backend."""
     rng = random.Random(11)
     asks = [(q, f"user-{rng.randrange(users):03d}") for q in synthetic.questions(queries, 3)]
-    for q, u in asks:  # embeds and caches every question; warms plans and connections
-        await memory.search(q, user_id=u)
-        await memory.context(q, user_id=u)
     notes = [(f"benchmark note {i}", list(vectors[i % len(vectors)])) for i in range(queries)]
-    search = [partial(memory.search, q, user_id=u) for q, u in asks]
-    add = [partial(memory.add, t, user_id=u, embedding=v)
-           for (t, v), (_, u) in zip(notes, asks, strict=True)]  # fmt: skip
-    context = [partial(memory.context, q, user_id=u) for q, u in asks]
-    return {"search": await timed(search), "add": await timed(add),
-            "context": await timed(context)}  # fmt: skip
+    return {
+        "search": [partial(memory.search, q, user_id=u) for q, u in asks],
+        "add": [partial(memory.add, t, user_id=u, embedding=v)
+                for (t, v), (_, u) in zip(notes, asks, strict=True)],
+        "context": [partial(memory.context, q, user_id=u) for q, u in asks],
+    }  # fmt: skip
+
+
+async def latencies(backends: dict[str, Calls]) -> dict[str, dict[str, list[float]]]:
+    """Each backend's latencies, calls alternating between backends, so the load of the
+    shared machine weighs on both alike. A first pass of search and context embeds and
+    caches every question and warms plans and connections."""
+    for label in backends:
+        for op in ("search", "context"):
+            await timed(backends[label][op])
+    out: dict[str, dict[str, list[float]]] = {label: {} for label in backends}
+    for op in ("search", "add", "context"):
+        for label in backends:
+            out[label][op] = []
+        for i in range(len(next(iter(backends.values()))[op])):
+            for label, ops in backends.items():
+                out[label][op] += await timed([ops[op][i]])
+    return out
 
 
 def fanout_operations(memory: AsyncMemory, memory_id: str, vector: Any) -> dict[str, Operation]:
@@ -126,7 +142,7 @@ def fanout_operations(memory: AsyncMemory, memory_id: str, vector: Any) -> dict[
         ),
         "list turns": lambda: memory.list_messages(user_id=user, session_id="s"),
         "stats": lambda: memory.stats(user),
-        "get / history / delete by id with the user": lambda: gather_by_id(memory, memory_id, user),
+        "get / history by id with the user": lambda: gather_by_id(memory, memory_id, user),
         "get by id alone": lambda: memory.get(memory_id),
         "history by id alone": lambda: memory.history(memory_id),
         "update by id alone": lambda: memory.update(memory_id, "changed"),
@@ -172,20 +188,26 @@ async def run(args: argparse.Namespace) -> None:
         migrate(citus_url)
         distribute(citus_url, shard_count=args.shards)
         urls = {"single": plain_database(single, name), "citus": citus_url}
-        results: dict[str, dict[str, list[float]]] = {}
-        vectors: np.ndarray | None = None
-        for label, url in urls.items():
-            config = MnemoConfig(database_url=url, background_flush_seconds=3600)
-            async with AsyncMemory(config) as memory:
-                if vectors is None:
-                    vectors = await memory.embedder.embed_many(pool, "passage")
+        async with contextlib.AsyncExitStack() as stack:
+            memories = {
+                label: await stack.enter_async_context(
+                    AsyncMemory(MnemoConfig(database_url=url, background_flush_seconds=3600))
+                )
+                for label, url in urls.items()
+            }
+            vectors = await memories["single"].embedder.embed_many(pool, "passage")
+            for label, memory in memories.items():
                 start = time.perf_counter()
                 await load(memory, args.users, args.memories, vectors, pool)
                 print(f"{label}: loaded {args.users * args.memories:,} memories in "
                       f"{time.perf_counter() - start:.0f} s")  # fmt: skip
-                results[label] = await latencies(memory, args.users, args.queries, vectors)
-                if label == "citus":
-                    await fanout(memory, url, vectors[0])
+            results = await latencies(
+                {
+                    label: calls(m, args.users, args.queries, vectors)
+                    for label, m in memories.items()
+                }
+            )
+            await fanout(memories["citus"], citus_url, vectors[0])
         report(results, args)
     finally:
         single.stop()
