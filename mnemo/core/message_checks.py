@@ -11,7 +11,7 @@ carries results; either may then have empty content.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,6 +128,17 @@ def search_text(
         verb = "→ error:" if result.get("is_error") else "→"
         lines.append(f"{label} {verb} {output_text(result.get('output'))}".rstrip())
     return "\n".join(lines)
+
+
+def turn_texts(turns: Sequence[Any]) -> list[str]:
+    """``search_text`` of each turn (records with ``content``, ``tool_calls``,
+    ``tool_results``, oldest first), each result described by the call before it."""
+    calls: dict[str, Mapping[str, Any]] = {}
+    out = []
+    for turn in turns:
+        calls.update({str(c["id"]): c for c in turn.tool_calls or [] if c.get("id")})
+        out.append(search_text(turn.content, turn.tool_calls, turn.tool_results, calls))
+    return out
 
 
 def call_text(call: Mapping[str, Any]) -> str:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from importlib.resources import files
 
-from mnemo.core.message_checks import search_text
+from mnemo.core.message_checks import turn_texts
 from mnemo.core.messages import MessageRecord
 from mnemo.core.summarize import SummaryTurn, summarize_progressive
 from mnemo.core.tokens import TokenCounter
@@ -48,7 +48,7 @@ class SessionSummarizer:
         text = await asyncio.to_thread(
             summarize_progressive,
             previous,
-            [summary_turn(t) for t in turns],
+            [summary_turn(t, text) for t, text in zip(turns, turn_texts(turns), strict=True)],
             max_tokens,
             counter=self._counter,
         )
@@ -58,7 +58,8 @@ class SessionSummarizer:
         self, llm: LLM, previous: str, turns: Sequence[MessageRecord], max_tokens: int
     ) -> str:
         instructions = _prompt().replace("{max_tokens}", str(max_tokens))
-        lines = "\n".join(_turn_line(t) for t in turns)
+        texts = turn_texts(turns)
+        lines = "\n".join(_turn_line(t, text) for t, text in zip(turns, texts, strict=True))
         request = f"Current summary:\n{previous or '(empty)'}\n\nNew turns:\n{lines}"
         messages = [ChatMessage.system(instructions), ChatMessage.user(request)]
         completion = await llm.complete(messages, max_tokens=max_tokens)
@@ -72,16 +73,15 @@ class SessionSummarizer:
         return self._counter.truncate("\n".join(lines), max_tokens)
 
 
-def summary_turn(record: MessageRecord) -> SummaryTurn:
-    """A stored turn as the offline summariser reads it: speaker, text with tools, date."""
+def summary_turn(record: MessageRecord, text: str) -> SummaryTurn:
+    """A stored turn as the offline summariser reads it: speaker, ``text`` (with its
+    tools, as ``turn_texts`` reads them), date."""
     when = f"{record.created_at.day} {record.created_at:%B %Y}"
-    text = search_text(record.content, record.tool_calls, record.tool_results)
     return SummaryTurn(speaker=record.name or record.role, text=text, when=when)
 
 
-def _turn_line(record: MessageRecord) -> str:
+def _turn_line(record: MessageRecord, text: str) -> str:
     speaker = record.name or record.role
-    text = search_text(record.content, record.tool_calls, record.tool_results)
     return f"[turn {record.turn_number}, {record.created_at:%Y-%m-%d %H:%M}] {speaker}: {text}"
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mnemo.core.document_records import ChunkHit
-from mnemo.core.message_checks import search_text
+from mnemo.core.message_checks import search_text, turn_texts
 from mnemo.core.messages import DEFAULT_SESSION, MessageHit, MessageRecord
 from mnemo.core.records import MemoryRecord, Scope
 from mnemo.core.working import ChainStep, WorkingItem, render_value
@@ -156,15 +156,15 @@ async def recent_conversation(engine: MemoryReader, plan: Plan) -> Found:
     and rendered oldest first."""
     buffer = await engine.conversation_buffer(window_type="tokens", window_size=plan.max_tokens)
     window = await buffer.window(plan.scope)
+    texts = dict(zip((t.id for t in window.messages), turn_texts(window.messages), strict=True))
     turns = list(reversed(window.messages))
-    candidates = [Candidate(_turn_entry(t), position=t.turn_number) for t in turns]
+    candidates = [Candidate(_turn_entry(t, texts[t.id]), position=t.turn_number) for t in turns]
     info = {"session_id": window.session_id, "expired": window.expired}
     return Found(candidates, info, tuple(turns))
 
 
-def _turn_entry(turn: MessageRecord) -> ContextEntry:
+def _turn_entry(turn: MessageRecord, content: str) -> ContextEntry:
     speaker = f"{turn.name} ({turn.role})" if turn.name else turn.role
-    content = search_text(turn.content, turn.tool_calls, turn.tool_results)
     details = {
         "role": turn.role,
         "turn_number": turn.turn_number,
@@ -199,7 +199,7 @@ async def past_turns(engine: MemoryReader, plan: Plan) -> Found:
 
 def _past_turn_entry(turn: MessageHit) -> ContextEntry:
     """``[date, session s] speaker: what was said``, verbatim."""
-    entry = _turn_entry(turn)
+    entry = _turn_entry(turn, search_text(turn.content, turn.tool_calls, turn.tool_results))
     text = f"[{_day(turn.created_at)}, session {turn.session_id}] {entry.text}"
     details = {**entry.details, "session_id": turn.session_id, "score": turn.score}
     return replace(entry, text=text, source="past_turn", details=details)

@@ -5,6 +5,7 @@ and a second tenant whose rows must never show."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -108,7 +109,8 @@ async def seed_hostile(m: AsyncMemory) -> str:
     await m.add(
         [{"role": "user", "name": HOSTILE_USER, "content": "My onerror question: " + HOSTILE},
          {"role": "assistant", "content": HOSTILE, "tool_calls": [{"id": "call_h",
-          "type": "function", "function": {"name": "lookup", "arguments": HOSTILE}}]},
+          "type": "function", "function": {"name": "lookup",
+                                            "arguments": json.dumps({"q": HOSTILE})}}]},
          {"role": "tool", "content": HOSTILE, "tool_results": [
              {"tool_call_id": "call_h", "name": "lookup", "output": HOSTILE}]}],
         user_id=user, session_id=HOSTILE_SESSION, infer=True, wait=True,

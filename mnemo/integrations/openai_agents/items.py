@@ -21,13 +21,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from mnemo.core.formats.parts import SEPARATOR, split_texts
 from mnemo.core.messages import ROLES, MessageRecord
 from mnemo.errors import InvalidInput
 
 METADATA_KEY = "openai_agents"
 _VERBATIM = "verbatim"
 _TEXT_LENGTHS = "text_lengths"
-_SEPARATOR = "\n"
 
 
 def to_turn(item: object, index: int = 0) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def _message_turn(item: Mapping[str, Any]) -> dict[str, Any]:
         texts = [p["text"] for p in content if isinstance(p.get("text"), str)]
     else:
         texts = []
-    text = _SEPARATOR.join(texts)
+    text = SEPARATOR.join(texts)
     if role not in ROLES or role == "tool" or not text.strip():
         return _verbatim_turn(item)
     turn = _turn(str(role), text, item, ("content",))
@@ -111,19 +111,9 @@ def _content(text: str, parts: Any, lengths: list[int] | None) -> Any:
     """A message's content: the text itself, or its parts with their text put back."""
     if parts is None:
         return text
-    texts = iter(_split(text, lengths))
+    texts = split_texts(text, lengths)
     return [{**part, "text": next(texts)} if "text" in part and part["text"] is None else part
             for part in parts]  # fmt: skip
-
-
-def _split(text: str, lengths: list[int] | None) -> list[str]:
-    if not lengths:
-        return [text]
-    out, start = [], 0
-    for length in lengths:
-        out.append(text[start : start + length])
-        start += length + len(_SEPARATOR)
-    return out
 
 
 def _foreign_item(record: MessageRecord) -> dict[str, Any]:

@@ -148,3 +148,11 @@ async def _search_text(memory: AsyncMemory, message_id: str) -> str:
         tenant_id=memory.config.tenant_id,
     )  # fmt: skip
     return str(rows[0]["content"])
+
+
+async def test_an_exported_user_imports_with_the_provider_form(memory: AsyncMemory) -> None:
+    await memory.add_messages(CONVERSATIONS["anthropic"](), user_id="kai", session_id="s")
+    lines = [line async for line in memory.export_user("kai")]
+    await memory.import_user("kai-copy", lines)
+    back = await memory.list_messages(user_id="kai-copy", session_id="s", format="anthropic")
+    assert back == [plain(m) for m in CONVERSATIONS["anthropic"]()]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mnemo.core.message_checks import check_message, search_text
+from mnemo.core.message_checks import check_message, search_text, turn_texts
 from mnemo.core.messages import (
     MessageRecord,
     SessionSummary,
@@ -125,3 +125,18 @@ def test_records_and_summaries_survive_json() -> None:
     prompt = record.for_prompt()
     assert prompt["role"] == "tool" and prompt["tool_results"] == [{"output": {"a": 1}}]
     assert "name" not in prompt and prompt["created_at"] == "2024-01-02T03:04:00+00:00"
+
+
+def test_turn_texts_describe_each_result_by_the_call_before_it() -> None:
+    def turn(**fields: object) -> MessageRecord:
+        return MessageRecord(
+            id="x", user_id="u", session_id="s", turn_number=1, created_at=datetime.now(UTC),
+            **{"role": "assistant", "content": "", **fields},  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    call = turn(tool_calls=[{"id": "c1", "name": "reset_widget", "arguments": {"id": 42}}])
+    result = turn(role="tool", tool_results=[{"tool_call_id": "c1", "output": "ok"}])
+    assert turn_texts([call, result]) == [
+        "called reset_widget(id=42)",
+        "called reset_widget(id=42) → ok",
+    ]
