@@ -1,38 +1,39 @@
-"""The memory lifecycle's tests (decay, merges, removals, clean-up, the sweep) run
-unchanged on the cluster. Two are strict expected failures (docs/scaling.md, "Known
-gaps"): their statements are ones Citus does not run yet."""
+"""The memory lifecycle's tests (decay, merges, removals, clean-up, the sweep) and the
+expiry tests of key-value entries and working items run unchanged on the cluster, where
+the tenant's expiry sweep goes user by user (one shard per batch)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from mnemo import AsyncMemory
-from tests.integration.lifecycle import test_upkeep as upkeep
+from tests.integration.kinds.test_kv import test_expired_keys_are_invisible_then_cleaned_up
+from tests.integration.kinds.test_working import (
+    test_expired_items_are_invisible_and_cleaned_up,
+)
 from tests.integration.lifecycle.conftest import engine, lifecycle_config  # noqa: F401
 from tests.integration.lifecycle.test_upkeep import *  # noqa: F403
 
 pytestmark = pytest.mark.citus
 
-
-@pytest.mark.xfail(  # type: ignore[no-redef]
-    strict=True,
-    reason="set_decay_scores: Citus plans its CTEs (an unnest of uuids, a FOR UPDATE read) "
-    "as intermediate results and a worker fails to read them (uuid from 'PGCOPY')",
-)
-async def test_optimize_applies_decay_merges_and_removals_with_history(
-    engine: AsyncMemory,  # noqa: F811
-    database_url: str,
-) -> None:
-    await upkeep.test_optimize_applies_decay_merges_and_removals_with_history(engine, database_url)
+__all__ = [
+    "test_expired_items_are_invisible_and_cleaned_up",
+    "test_expired_keys_are_invisible_then_cleaned_up",
+]
 
 
-@pytest.mark.xfail(  # type: ignore[no-redef]
-    strict=True,
-    reason="the tenant's expiry sweep (kv, working memory) locks a batch with FOR UPDATE "
-    "SKIP LOCKED over every user, which Citus refuses on a multi-shard query",
-)
-async def test_cleanup_removes_expired_keys_and_the_sweep_queues_upkeep(
-    engine: AsyncMemory,  # noqa: F811
-    database_url: str,
-) -> None:
-    await upkeep.test_cleanup_removes_expired_keys_and_the_sweep_queues_upkeep(engine, database_url)
+async def test_the_expiry_sweep_reaches_every_users_shard(memory: AsyncMemory) -> None:
+    users = [f"user-{n}" for n in range(8)]  # 4 shards on 2 workers: several of each
+    for user in users:
+        await memory.kv.set("ns", "gone", 1, user_id=user, ttl_seconds=0.05)
+        await memory.kv.set("ns", "kept", 2, user_id=user)
+        await memory.working.put("ns", "gone", 1, user_id=user, ttl_seconds=0.05)
+        await memory.working.put("ns", "kept", 2, user_id=user)
+    await asyncio.sleep(0.1)
+    assert await memory.kv.cleanup_expired() == {"kv_entries": len(users)}
+    assert await memory.working.cleanup_expired() == {"working_items": len(users)}
+    for user in users:
+        assert await memory.kv.values("ns", user_id=user) == {"kept": 2}
+        assert [i.key for i in await memory.working.list("ns", user_id=user)] == ["kept"]

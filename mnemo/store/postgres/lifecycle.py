@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -172,9 +173,11 @@ class LifecycleStore:
         scores: Sequence[tuple[str, float, bool]], *, reason: str, actor: str,
     ) -> int:  # fmt: skip
         """Write ``(id, score, record_event)`` triples; the number of memories changed."""
+        ids = [str(UUID(s[0])) for s in scores]  # as the database spells them (the keys)
         params = {
-            "tenant": tenant_id, "user": user_id, "ids": [s[0] for s in scores],
-            "scores": [s[1] for s in scores], "recorded": [s[2] for s in scores],
+            "tenant": tenant_id, "user": user_id, "ids": ids,
+            "scores": Jsonb({i: float(s[1]) for i, s in zip(ids, scores, strict=True)}),
+            "recorded": [i for i, s in zip(ids, scores, strict=True) if s[2]],
             "reason": reason, "actor": actor,
         }  # fmt: skip
         rows = await _fetch(conn, query("lifecycle", "set_decay_scores"), params)

@@ -185,3 +185,21 @@ WITH doomed AS (
 DELETE FROM kv_entries e USING doomed d
 WHERE e.tenant_id = d.tenant_id AND e.user_id = d.user_id AND e.namespace = d.namespace
   AND e.agent_id = d.agent_id AND e.session_id = d.session_id AND e.key = d.key
+
+-- name: users_with_expired
+-- The tenant's users holding expired rows (on Citus the sweep runs user by user).
+SELECT DISTINCT user_id FROM kv_entries
+WHERE tenant_id = %(tenant)s AND expires_at <= now()
+
+-- name: cleanup_expired_of_user
+-- One batch of one user's expired rows, as cleanup_expired: on Citus a statement on one
+-- shard (FOR UPDATE SKIP LOCKED over every shard is refused).
+WITH doomed AS (
+    SELECT namespace, agent_id, session_id, key FROM kv_entries
+    WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND expires_at <= now()
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM kv_entries e USING doomed d
+WHERE e.tenant_id = %(tenant)s AND e.user_id = %(user)s AND e.namespace = d.namespace
+  AND e.agent_id = d.agent_id AND e.session_id = d.session_id AND e.key = d.key

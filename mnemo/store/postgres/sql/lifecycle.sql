@@ -135,29 +135,31 @@ WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.status = 'active'
 ORDER BY m.created_at, m.id
 
 -- name: set_decay_scores
--- New decay scores; rows whose score crossed a tenth also get a 'decay' event.
-WITH scores AS (
-    SELECT * FROM unnest(%(ids)s::uuid[], %(scores)s::real[], %(recorded)s::boolean[])
-        AS u(id, score, recorded)
-),
-previous AS (
-    SELECT m.id, m.decay_score FROM memories m JOIN scores s USING (id)
+-- New decay scores; rows whose score crossed a tenth also get a 'decay' event. scores
+-- maps each id (text) to its score; recorded lists the ids that get an event. (No
+-- unnest of the ids in a CTE: Citus would ship it to the workers as an intermediate
+-- result, which they misread; this way every part runs on the user's shard.)
+WITH previous AS (
+    SELECT m.id, m.decay_score,
+           ((%(scores)s::jsonb ->> m.id::text)::float8)::real AS score
+    FROM memories m
     WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.status = 'active'
+      AND m.id = ANY(%(ids)s::uuid[])
     FOR UPDATE OF m
 ),
 changed AS (
-    UPDATE memories m SET decay_score = s.score
-    FROM scores s JOIN previous p USING (id)
-    WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.id = s.id
+    UPDATE memories m SET decay_score = p.score
+    FROM previous p
+    WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.id = p.id
     RETURNING m.id
 ),
 events AS (
     INSERT INTO memory_events (tenant_id, user_id, id, memory_id, event, before, after, reason, actor)
-    SELECT %(tenant)s, %(user)s, gen_random_uuid(), s.id, 'decay',
+    SELECT %(tenant)s, %(user)s, gen_random_uuid(), p.id, 'decay',
            jsonb_build_object('decay_score', p.decay_score),
-           jsonb_build_object('decay_score', s.score), %(reason)s, %(actor)s
-    FROM scores s JOIN previous p USING (id)
-    WHERE s.recorded
+           jsonb_build_object('decay_score', p.score), %(reason)s, %(actor)s
+    FROM previous p
+    WHERE p.id = ANY(%(recorded)s::uuid[])
     RETURNING 1  -- (on Citus: sent as INSERTs, not COPY)
 )
 SELECT count(*) AS changed FROM changed

@@ -157,3 +157,20 @@ WITH doomed AS (
 )
 DELETE FROM working_items w USING doomed d
 WHERE w.tenant_id = d.tenant_id AND w.user_id = d.user_id AND w.id = d.id
+
+-- name: users_with_expired
+-- The tenant's users holding expired rows (on Citus the sweep runs user by user).
+SELECT DISTINCT user_id FROM working_items
+WHERE tenant_id = %(tenant)s AND expires_at <= now()
+
+-- name: cleanup_expired_of_user
+-- One batch of one user's expired rows, as cleanup_expired: on Citus a statement on one
+-- shard (FOR UPDATE SKIP LOCKED over every shard is refused).
+WITH doomed AS (
+    SELECT id FROM working_items
+    WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND expires_at <= now()
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM working_items w USING doomed d
+WHERE w.tenant_id = %(tenant)s AND w.user_id = %(user)s AND w.id = d.id
