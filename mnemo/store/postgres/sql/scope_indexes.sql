@@ -43,18 +43,23 @@ RETURNING table_name, index_name
 
 -- name: large_scopes
 -- Scopes of {table} holding at least %(min_rows)s rows and no registered index.
+-- (An anti-join, not NOT EXISTS in HAVING: Citus refuses a HAVING sub-query that refers
+-- to the outer query; joined on the user, it runs on every shard.)
 SELECT m.tenant_id, m.user_id, count(*) AS rows
 FROM {table} m
+LEFT JOIN scope_indexes s
+    ON s.tenant_id = m.tenant_id AND s.user_id = m.user_id AND s.table_name = %(table)s
+WHERE s.user_id IS NULL
 GROUP BY m.tenant_id, m.user_id
 HAVING count(*) >= %(min_rows)s
-   AND NOT EXISTS (SELECT FROM scope_indexes s
-                   WHERE s.tenant_id = m.tenant_id AND s.user_id = m.user_id
-                     AND s.table_name = %(table)s)
 
 -- name: orphan_indexes
 -- Scope indexes whose registry row is gone (the user was deleted).
+-- (The registry is read first, on its own: Citus joins no distributed table with a
+-- local catalog directly.)
+WITH registered AS MATERIALIZED (SELECT index_name FROM scope_indexes)
 SELECT c.relname AS name
 FROM pg_class c
 WHERE c.relkind = 'i' AND c.relnamespace = current_schema()::regnamespace
   AND c.relname LIKE 'mnemo\_scope\_%%'
-  AND NOT EXISTS (SELECT FROM scope_indexes s WHERE s.index_name = c.relname)
+  AND NOT EXISTS (SELECT FROM registered r WHERE r.index_name = c.relname)
