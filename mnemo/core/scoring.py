@@ -119,6 +119,8 @@ class Candidate:
     confidence: float = 1.0
     importance: float = 0.5
     access_count: int = 0
+    #: Rows of the scope the query searched (the same for every candidate of a search).
+    scope_rows: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """Which way a search of one scope goes: exact, or through the scope's own index.
 
 The first search of a scope looks up its registered index (``scope_indexes``);
-a scope without one is counted, and once it holds ``indexed_scope_rows`` rows a
-maintenance job is asked to build it (the search itself stays exact meanwhile).
-The answer is remembered for ``scope_index_recheck_seconds``, so a busy scope
-costs one lookup per interval, not one per search.
+a scope without one is searched exactly, the exact query reports how many rows it
+searched, and once that reaches ``indexed_scope_rows`` a maintenance job is asked to
+build the index (once per route; the search stays exact meanwhile). The answer is
+remembered for ``scope_index_recheck_seconds``, so a busy scope costs one lookup per
+interval, not one per search.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from mnemo.store.postgres.search import IndexedScan
 IndexRequester = Callable[[Scope, str], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Route:
     index: ScopeIndex | None
     until: float
+    requested: bool = False
 
 
 class ScopeRouter:
@@ -66,6 +68,18 @@ class ScopeRouter:
             ef_search=self._config.ann_ef_search,
         )
 
+    async def searched(self, scope: Scope, table: str, rows: int | None) -> None:
+        """An exact search of ``scope`` read ``rows`` rows: ask for its index when due."""
+        if self._request_index is None or rows is None or table not in INDEXED_TABLES:
+            return
+        if self._config.indexed_scope_rows <= 0 or rows < self._config.indexed_scope_rows:
+            return
+        route = self._routes.get((scope.tenant_id, scope.user_id, table))
+        if route is None or route.requested:
+            return
+        route.requested = True
+        await self._request_index(scope, table)
+
     def forget(self, scope: Scope) -> None:
         """Drop what is remembered of a scope (its user was deleted)."""
         for key in [k for k in self._routes if k[:2] == (scope.tenant_id, scope.user_id)]:
@@ -82,13 +96,7 @@ class ScopeRouter:
 
     async def _lookup(self, scope: Scope, table: str, model: str) -> ScopeIndex | None:
         index = await self._store.lookup(scope, table)
-        if index is not None and index.model == model:
-            return index
-        if self._request_index is not None:
-            rows = await self._store.scope_rows(scope, table)
-            if rows >= self._config.indexed_scope_rows:
-                await self._request_index(scope, table)
-        return None
+        return index if index is not None and index.model == model else None
 
     @property
     def _recheck(self) -> float:

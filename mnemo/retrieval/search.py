@@ -91,6 +91,8 @@ class HybridSearch(Generic[R, H]):
                 b=self._config.bm25_b,
                 indexed=indexed,
             )
+            if indexed is None and self._routes is not None and candidates:
+                await self._routes.searched(scope, self._table.name, candidates[0].scope_rows)
             ranked = self._rank(candidates, query, limit=limit, now=now or datetime.now(UTC))
             by_id = {s.candidate.id: s for s in ranked}
             records = await self._store.records(self._table, scope, list(by_id))

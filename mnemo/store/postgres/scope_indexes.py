@@ -90,12 +90,6 @@ class ScopeIndexStore:
             avg_doc_len=row["avg_doc_len"],
         )
 
-    async def scope_rows(self, scope: Scope, table: str) -> int:
-        statement = query("scope_indexes", "scope_rows").format(table=sql.Identifier(table))
-        params = {"tenant": scope.tenant_id, "user": scope.user_id}
-        rows = await self._db.fetch(statement, params, tenant_id=scope.tenant_id)
-        return int(rows[0]["rows"])
-
     async def build(self, scope: Scope, table: str, *, model: str, dimensions: int) -> ScopeIndex:
         """Build (or rebuild) the scope's index and register it.
 

@@ -194,6 +194,7 @@ def candidate_from_row(row: dict[str, Any]) -> Candidate:
         confidence=row["confidence"],
         importance=row["importance"],
         access_count=row["access_count"],
+        scope_rows=row.get("scope_rows"),
     )
 
 

@@ -6,9 +6,6 @@ SELECT index_name, model, dimensions, row_count, avg_doc_len
 FROM scope_indexes
 WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND table_name = %(table)s
 
--- name: scope_rows
-SELECT count(*) AS rows FROM {table} WHERE tenant_id = %(tenant)s AND user_id = %(user)s
-
 -- name: create_index
 CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table}
 USING hnsw ((embedding::vector({dim})) vector_cosine_ops)

@@ -94,8 +94,10 @@ term_hits AS MATERIALIZED (
 -- name: ranked_candidates
 -- The end both queries share: BM25 from term_hits (id, doc_len, lexeme, tf, df)
 -- and collection (n, avgdl), the lexical leg, and every candidate of either leg
--- with both scores (BM25 0 when its text does not match) and its predecessor's id
--- (a candidate's successor is the candidate whose predecessor it is).
+-- with both scores (BM25 0 when its text does not match), its predecessor's id
+-- (a candidate's successor is the candidate whose predecessor it is) and the
+-- number of rows searched (so no separate count decides when a scope needs its
+-- own index).
 bm25 AS (
     SELECT h.id,
            sum(ln(1 + (c.n - h.df + 0.5) / (h.df + 0.5))
@@ -119,7 +121,7 @@ SELECT m.id, c.vector_rank, c.lexical_rank,
             THEN 1 - (m.embedding <=> %(query_vector)b) END AS similarity,
        coalesce(b.score, 0) AS lexical_score,
        (SELECT m.id FROM {table} m WHERE {where} AND {previous} LIMIT 1) AS prev_id,
-       m.created_at, {signals}
+       m.created_at, {signals}, (SELECT n FROM collection)::bigint AS scope_rows
 FROM candidates c
 JOIN {table} m ON m.id = c.id AND {where}
 {joins}
