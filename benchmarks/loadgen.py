@@ -31,6 +31,11 @@ class Result:
         q = statistics.quantiles(self.latencies, n=100, method="inclusive")
         return q[49], q[94], q[98]
 
+    def record(self, since: float, status: int) -> None:
+        """One answered request: its latency from ``since`` (a perf_counter time)."""
+        self.latencies.append((time.perf_counter() - since) * 1000)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
     @property
     def throughput(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
@@ -115,8 +120,7 @@ async def closed_loop(
                 method, path, body = make(rng)
                 start = time.perf_counter()
                 status, _ = await conn.request(method, path, body)
-                result.latencies.append((time.perf_counter() - start) * 1000)
-                result.statuses[status] = result.statuses.get(status, 0) + 1
+                result.record(start, status)
                 if think:
                     await asyncio.sleep(rng.expovariate(1 / think))
         finally:
@@ -153,8 +157,7 @@ async def open_loop(
         async with slots:
             conn = idle.pop() if idle else Connection(host, port, headers)
             status, _ = await conn.request(*request)
-            result.latencies.append((time.perf_counter() - arrival) * 1000)
-            result.statuses[status] = result.statuses.get(status, 0) + 1
+            result.record(arrival, status)
             idle.append(conn)
 
     start = time.perf_counter()
